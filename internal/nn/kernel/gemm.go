@@ -1,0 +1,158 @@
+package kernel
+
+import "unsafe"
+
+// nr is the width of a packed filter panel and of every micro-kernel tile:
+// one AVX-512 register, two AVX2 registers.
+const nr = 16
+
+// maxMR bounds the tile height of any micro-kernel (sizes stack tiles).
+const maxMR = 12
+
+// microKernel computes one mr×16 tile of C:
+//
+//	c[i*ldc+j] = min(max(bias[j] + Σp a[i*lda+p*astep]·b[p*ldb+j], clamp[0]), clamp[1])
+//
+// Strides are in bytes. k ≥ 0; a must have mr readable rows.
+type microKernel func(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+
+// impl is one set of inner loops: the portable Go code or a SIMD flavour.
+type impl struct {
+	name string
+	mr   int
+	gemm microKernel // nil: Go loops
+	dw   dwKernel    // nil: Go loops
+}
+
+// goImpl is the portable implementation, the fallback everywhere.
+var goImpl = &impl{name: "go", mr: 6}
+
+// gemmB is a right-hand side packed in 16-column panels: panel p holds
+// columns [16p, 16p+16) as k rows of 16 floats, zero-padded past n.
+type gemmB struct {
+	k, n  int
+	data  []float32
+	bias  []float32 // padded to whole panels; zeros when there is no bias
+	clamp [2]float32
+	post  bool // activation not expressible as a clamp: run Epilogue.rowAct
+	ep    Epilogue
+}
+
+func (g *gemmB) panels() int { return (g.n + nr - 1) / nr }
+
+// packB packs b (k×n, row-major, or n×k when trans) and the epilogue.
+func packB(b []float32, k, n int, trans bool, e Epilogue) *gemmB {
+	g := &gemmB{k: k, n: n, ep: e}
+	np := g.panels()
+	g.data = make([]float32, np*k*nr)
+	for p := 0; p < np; p++ {
+		dst := g.data[p*k*nr:]
+		for r := 0; r < k; r++ {
+			for j := 0; j < nr && p*nr+j < n; j++ {
+				col := p*nr + j
+				if trans {
+					dst[r*nr+j] = b[col*k+r]
+				} else {
+					dst[r*nr+j] = b[r*n+col]
+				}
+			}
+		}
+	}
+	g.bias = make([]float32, np*nr)
+	copy(g.bias, e.Bias)
+	lo, hi, ok := e.clampRange()
+	g.clamp = [2]float32{lo, hi}
+	g.post = !ok
+	return g
+}
+
+// block computes rows [0,rows) × panels [p0,p1) of C. a points at the
+// first row (strides in elements) and must hold im.mr readable rows when
+// im has a micro-kernel; c points at the first row of the block.
+func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, ldc, p0, p1 int) {
+	var tile [maxMR * nr]float32
+	k := g.k
+	for p := p0; p < p1; p++ {
+		col := p * nr
+		cols := min(nr, g.n-col)
+		b := g.data[p*k*nr : (p+1)*k*nr]
+		bias := g.bias[col : col+nr]
+		if im.gemm == nil {
+			goKernel(k, a, lda, astep, b, c[col:], ldc, bias, &g.clamp, rows, cols)
+		} else if rows == im.mr && cols == nr {
+			_ = c[(rows-1)*ldc+col+nr-1]
+			_ = a[(rows-1)*lda+max(k-1, 0)*astep]
+			im.gemm(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
+				&c[col], uintptr(ldc*4), &bias[0], &g.clamp)
+		} else {
+			_ = a[(im.mr-1)*lda+max(k-1, 0)*astep]
+			im.gemm(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
+				&tile[0], nr*4, &bias[0], &g.clamp)
+			for i := 0; i < rows; i++ {
+				copy(c[i*ldc+col:i*ldc+col+cols], tile[i*nr:])
+			}
+		}
+		if g.post {
+			for i := 0; i < rows; i++ {
+				g.ep.rowAct(c[i*ldc+col:i*ldc+col+cols], col)
+			}
+		}
+	}
+}
+
+// goKernel is the portable micro-kernel for a rows×cols tile (rows ≤ maxMR,
+// cols ≤ 16), with the same contract as microKernel.
+func goKernel(k int, a []float32, lda, astep int, b []float32, c []float32, ldc int,
+	bias []float32, clamp *[2]float32, rows, cols int) {
+	var acc [nr]float32
+	for i := 0; i < rows; i++ {
+		copy(acc[:], bias[:nr])
+		ar := a[i*lda:]
+		for p := 0; p < k; p++ {
+			av := ar[p*astep]
+			br := b[p*nr : p*nr+nr]
+			for j := range acc {
+				acc[j] += av * br[j]
+			}
+		}
+		cr := c[i*ldc : i*ldc+cols]
+		for j := range cr {
+			cr[j] = min(max(acc[j], clamp[0]), clamp[1])
+		}
+	}
+}
+
+// copyRows copies rows (< mr) rows of A into scratch as a dense mr×k block
+// so that the micro-kernel can read whole tiles; missing rows are zero.
+func copyRows(dst, a []float32, lda, astep, rows, mr, k int) {
+	clear(dst[:mr*k])
+	for i := 0; i < rows; i++ {
+		for p := 0; p < k; p++ {
+			dst[i*k+p] = a[i*lda+p*astep]
+		}
+	}
+}
+
+// split assigns work units to at most threads workers. Units are
+// (row block, panel group) pairs so that a short, wide product still uses
+// every worker.
+type split struct {
+	rowBlocks, panels, groups int
+}
+
+func newSplit(rowBlocks, panels, threads int) split {
+	s := split{rowBlocks: rowBlocks, panels: panels, groups: 1}
+	if threads > 1 && rowBlocks < 4*threads {
+		s.groups = min(panels, (4*threads+rowBlocks-1)/max(rowBlocks, 1))
+	}
+	return s
+}
+
+func (s split) units() int { return s.rowBlocks * s.groups }
+
+// unit returns the row block and panel range of work unit u.
+func (s split) unit(u int) (rb, p0, p1 int) {
+	rb, g := u/s.groups, u%s.groups
+	return rb, g * s.panels / s.groups, (g + 1) * s.panels / s.groups
+}

@@ -1,0 +1,42 @@
+//go:build amd64 && !kernel_pure_go
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// Implemented in kernel_amd64.s.
+
+//go:noescape
+func sgemm6x16avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+
+//go:noescape
+func sgemm12x16avx512(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+
+//go:noescape
+func dwavx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+
+var (
+	avx2Impl   = &impl{name: "avx2", mr: 6, gemm: sgemm6x16avx2, dw: dwavx2}
+	avx512Impl = &impl{name: "avx512", mr: 12, gemm: sgemm12x16avx512, dw: dwavx2}
+)
+
+// impls lists the implementations this CPU can run, slowest first.
+func impls() []*impl {
+	list := []*impl{goImpl}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		list = append(list, avx2Impl)
+		if cpu.X86.HasAVX512F {
+			list = append(list, avx512Impl)
+		}
+	}
+	return list
+}
+
+// bestImpl picks the fastest implementation the CPU supports.
+func bestImpl() *impl {
+	l := impls()
+	return l[len(l)-1]
+}

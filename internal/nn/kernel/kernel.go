@@ -1,0 +1,117 @@
+// Package kernel holds the compute-heavy float32 kernels of the neural-network
+// runtime: convolutions, depthwise and transposed convolutions and matrix
+// multiply over NHWC tensors, each with a plain-Go reference twin.
+//
+// The package knows only []float32 and shapes; graphs, model files and
+// buffer planning live in the runtime above it. Filters are packed once by the
+// constructors (at plan time) so that Run only does arithmetic.
+//
+// Concurrency: Run methods and MatMul may be called from many goroutines at
+// once. Scratch space is taken from a sync.Pool held by each kernel value, so
+// steady-state calls do not allocate beyond the goroutines started for
+// threads > 1.
+//
+// On amd64 the inner loops use AVX2+FMA (and AVX-512 when present) assembly,
+// chosen at run time; build with the tag kernel_pure_go to force the
+// portable Go code everywhere.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Activation is fused after the bias add.
+type Activation int
+
+// Activations understood by Epilogue.
+const (
+	ActNone Activation = iota
+	ActRelu
+	ActRelu6
+	ActLeakyRelu // uses Epilogue.Alpha
+	ActPrelu     // uses Epilogue.PreluAlpha (per output channel)
+	ActSigmoid
+	ActTanh
+	ActElu
+)
+
+func (a Activation) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActRelu:
+		return "relu"
+	case ActRelu6:
+		return "relu6"
+	case ActLeakyRelu:
+		return "leakyrelu"
+	case ActPrelu:
+		return "prelu"
+	case ActSigmoid:
+		return "sigmoid"
+	case ActTanh:
+		return "tanh"
+	case ActElu:
+		return "elu"
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// Epilogue is applied to every output element: out = act(acc + Bias[c]).
+type Epilogue struct {
+	Bias       []float32 // nil = no bias; else len = output channels
+	Act        Activation
+	Alpha      float32
+	PreluAlpha []float32
+}
+
+// ConvShape describes one 2-D convolution over an NHWC input.
+type ConvShape struct {
+	N, H, W, C           int // input batch, height, width, channels
+	KH, KW               int // kernel
+	M                    int // Conv2D: output channels; depthwise: channel multiplier
+	StrideH, StrideW     int
+	DilationH, DilationW int
+	PadTop, PadLeft      int // explicit; the runtime resolves SAME/VALID/EXPLICIT
+	OutH, OutW           int
+}
+
+// ErrShape reports an invalid shape or a filter/epilogue whose length does
+// not match it.
+var ErrShape = errors.New("kernel: invalid shape")
+
+// check validates the fields every convolution needs; outC is the number of
+// output channels the epilogue must cover.
+func (s ConvShape) check(filterLen, wantFilter, outC int, e Epilogue) error {
+	if s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 || s.KH < 1 || s.KW < 1 || s.M < 1 ||
+		s.StrideH < 1 || s.StrideW < 1 || s.DilationH < 1 || s.DilationW < 1 ||
+		s.OutH < 1 || s.OutW < 1 || s.PadTop < 0 || s.PadLeft < 0 {
+		return fmt.Errorf("%w: %+v", ErrShape, s)
+	}
+	if filterLen != wantFilter {
+		return fmt.Errorf("%w: filter has %d elements, shape needs %d", ErrShape, filterLen, wantFilter)
+	}
+	return e.check(outC)
+}
+
+func (e Epilogue) check(outC int) error {
+	if e.Bias != nil && len(e.Bias) != outC {
+		return fmt.Errorf("%w: bias has %d elements, want %d", ErrShape, len(e.Bias), outC)
+	}
+	if e.Act < ActNone || e.Act > ActElu {
+		return fmt.Errorf("%w: unknown activation %d", ErrShape, int(e.Act))
+	}
+	if e.Act == ActPrelu && len(e.PreluAlpha) != outC {
+		return fmt.Errorf("%w: prelu alpha has %d elements, want %d", ErrShape, len(e.PreluAlpha), outC)
+	}
+	return nil
+}
+
+// mustLen panics when a Run argument is too short: that is a bug in the
+// caller's buffer planning, not a runtime condition.
+func mustLen(what string, got, want int) {
+	if got < want {
+		panic(fmt.Sprintf("kernel: %s has %d elements, need %d", what, got, want))
+	}
+}

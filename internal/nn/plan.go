@@ -1,0 +1,475 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// tval is a tensor inside the runtime: a shape, an element type and its data.
+// During planning data is non-nil only for values known before any run
+// (constants, and everything computed from constants, shapes and scalar inputs).
+type tval struct {
+	shape []int
+	data  []float32
+	dt    dtype
+}
+
+func (t *tval) size() int { return numElems(t.shape) }
+
+// kernelFn computes a step's outputs from its inputs. It must not keep
+// references to the slices after returning.
+type kernelFn func(in, out []*tval, threads int)
+
+// prep is what an op's prepare function decides at plan time.
+type prep struct {
+	outs  []*tval // shapes and types; data nil
+	alias []int   // per output: index of the input whose storage it shares, or -1
+	run   kernelFn
+}
+
+// prepareFn checks an op's inputs (shapes always, data when known) and returns
+// its output shapes and the function that computes it.
+type prepareFn func(n *node, in []*tval) (*prep, error)
+
+// step is one scheduled op of a plan.
+type step struct {
+	node int
+	in   []int // value ids
+	out  []int // value ids
+	run  kernelFn
+}
+
+// storage kinds
+const (
+	stArena  = iota // a reusable buffer of the run's arena
+	stInput         // a caller's input tensor
+	stFresh         // a graph output: a new slice each run
+	stConst         // plan-time constant
+)
+
+type storage struct {
+	kind  int
+	size  int
+	input int // stInput: index into feeds
+	slot  int // stArena: arena slot
+	last  int // last step that reads it
+}
+
+// plan is the execution plan for one input signature: the steps in order, the
+// values they pass and which arena slot holds each one.
+type plan struct {
+	steps    []step
+	vals     []*tval // templates: shape and dt; data set for constants
+	valStore []int   // value id -> storage id
+	stores   []storage
+	slots    []int // arena slot sizes (elements)
+	outputs  []int // value ids of the graph outputs, in graph.outputs order
+	outKeys  []string
+	arenas   sync.Pool
+}
+
+// buildPlan walks the graph in topological order with the given feeds,
+// folding everything computable before a run and scheduling the rest.
+func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
+	order, err := topoOrder(g)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{}
+	// vid[node][out] -> value id; -1 = dead
+	vid := make([][]int, len(g.nodes))
+	nodeDead := make([]bool, len(g.nodes))
+	newVal := func(t *tval, store int) int {
+		p.vals = append(p.vals, t)
+		p.valStore = append(p.valStore, store)
+		return len(p.vals) - 1
+	}
+	newStore := func(s storage) int {
+		p.stores = append(p.stores, s)
+		return len(p.stores) - 1
+	}
+	constVal := func(t *tval) int { return newVal(t, newStore(storage{kind: stConst})) }
+	feedIdx := make(map[int]int, len(g.inputs))
+	for i, e := range g.inputs {
+		feedIdx[e.ref.node] = i
+	}
+	lookup := func(r ref) (int, error) {
+		outs := vid[r.node]
+		if r.out >= len(outs) {
+			return 0, fmt.Errorf("node %q: output %d does not exist (it has %d)", g.nodes[r.node].name, r.out, len(outs))
+		}
+		return outs[r.out], nil
+	}
+	for _, ni := range order {
+		n := g.nodes[ni]
+		dead := false
+		for _, c := range n.ctrl {
+			if nodeDead[c] {
+				dead = true
+			}
+		}
+		ins := make([]int, len(n.in))
+		anyDeadIn, allDeadIn := false, len(n.in) > 0
+		for i, r := range n.in {
+			v, err := lookup(r)
+			if err != nil {
+				return nil, fmt.Errorf("node %q: %w", n.name, err)
+			}
+			ins[i] = v
+			if v < 0 {
+				anyDeadIn = true
+			} else {
+				allDeadIn = false
+			}
+		}
+		if n.op == "Merge" {
+			// A Merge is live when any input is; it forwards the first live one.
+			if allDeadIn || dead {
+				nodeDead[ni] = true
+				vid[ni] = []int{-1, -1}
+				continue
+			}
+			for i, v := range ins {
+				if v >= 0 {
+					vid[ni] = []int{v, constVal(&tval{shape: []int{}, data: []float32{float32(i)}, dt: dtInt})}
+					break
+				}
+			}
+			continue
+		}
+		if dead || anyDeadIn {
+			nodeDead[ni] = true
+			vid[ni] = deadOuts(n)
+			continue
+		}
+		switch n.op {
+		case "Const":
+			vid[ni] = []int{constVal(n.value)}
+			continue
+		case "Placeholder":
+			fi, ok := feedIdx[ni]
+			if !ok {
+				return nil, fmt.Errorf("node %q: Placeholder is not a signature input", n.name)
+			}
+			t := feeds[fi]
+			tv := &tval{shape: append([]int{}, t.Shape...), dt: n.dt}
+			if len(t.Shape) == 0 {
+				// Scalars are part of the plan key, so they fold like constants.
+				tv.data = []float32{t.Data[0]}
+				vid[ni] = []int{constVal(tv)}
+			} else {
+				vid[ni] = []int{newVal(tv, newStore(storage{kind: stInput, input: fi, size: tv.size()}))}
+			}
+			continue
+		case "NoOp":
+			vid[ni] = nil
+			continue
+		case "Switch":
+			if len(ins) != 2 {
+				return nil, fmt.Errorf("node %q: Switch needs 2 inputs, has %d", n.name, len(ins))
+			}
+			pred := p.vals[ins[1]]
+			if pred.data == nil || len(pred.data) != 1 {
+				return nil, fmt.Errorf("node %q: Switch predicate must be a scalar known from input shapes and scalar inputs", n.name)
+			}
+			// Output 0 carries the data when pred is false, output 1 when true.
+			if pred.data[0] != 0 {
+				vid[ni] = []int{-1, ins[0]}
+			} else {
+				vid[ni] = []int{ins[0], -1}
+			}
+			continue
+		}
+		prepare := lookupOp(n.op)
+		if prepare == nil {
+			return nil, fmt.Errorf("node %q: unsupported op %s", n.name, n.op)
+		}
+		in := make([]*tval, len(ins))
+		allConst := true
+		for i, v := range ins {
+			in[i] = p.vals[v]
+			if in[i].data == nil {
+				allConst = false
+			}
+		}
+		pr, err := safePrepare(prepare, n, in)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", n.name, n.op, err)
+		}
+		outs := make([]int, len(pr.outs))
+		if allConst {
+			for i, o := range pr.outs {
+				if pr.alias != nil && pr.alias[i] >= 0 {
+					o.data = in[pr.alias[i]].data
+				} else {
+					o.data = make([]float32, o.size())
+				}
+			}
+			if pr.run != nil {
+				if err := safeRun(pr.run, in, pr.outs); err != nil {
+					return nil, fmt.Errorf("node %q (%s): %w", n.name, n.op, err)
+				}
+			}
+			for i, o := range pr.outs {
+				outs[i] = constVal(o)
+			}
+			vid[ni] = outs
+			continue
+		}
+		for i, o := range pr.outs {
+			if pr.alias != nil && pr.alias[i] >= 0 {
+				outs[i] = newVal(o, p.valStore[ins[pr.alias[i]]])
+			} else {
+				outs[i] = newVal(o, newStore(storage{kind: stArena, size: o.size()}))
+			}
+		}
+		vid[ni] = outs
+		if pr.run != nil {
+			p.steps = append(p.steps, step{node: ni, in: ins, out: outs, run: pr.run})
+		}
+	}
+	for _, e := range g.outputs {
+		v, err := lookup(e.ref)
+		if err != nil {
+			return nil, err
+		}
+		if v < 0 {
+			return nil, fmt.Errorf("output %q (node %q) is not computed for these inputs", e.key, g.nodes[e.ref.node].name)
+		}
+		p.outputs = append(p.outputs, v)
+		p.outKeys = append(p.outKeys, e.key)
+		if s := &p.stores[p.valStore[v]]; s.kind == stArena {
+			s.kind = stFresh
+		}
+	}
+	p.assignSlots()
+	return p, nil
+}
+
+func deadOuts(n *node) []int {
+	k := 1
+	switch n.op {
+	case "Split":
+		k = n.attrs.int("num_split", 1)
+	case "SplitV":
+		k = n.attrs.int("num_split", 1)
+	case "Switch", "Merge":
+		k = 2
+	}
+	out := make([]int, k)
+	for i := range out {
+		out[i] = -1
+	}
+	return out
+}
+
+// assignSlots gives every arena storage a slot, reusing a slot once the
+// storage it held has had its last reader (greedy best fit in step order).
+func (p *plan) assignSlots() {
+	for i := range p.stores {
+		p.stores[i].last = -1
+	}
+	for si, s := range p.steps {
+		for _, v := range s.in {
+			p.stores[p.valStore[v]].last = si
+		}
+	}
+	type free struct{ slot, size int }
+	var pool []free
+	for si, s := range p.steps {
+		for _, v := range s.out {
+			st := &p.stores[p.valStore[v]]
+			if st.kind != stArena || st.slot != 0 {
+				continue
+			}
+			// best fit among free slots; grow the largest when none fits
+			best := -1
+			for i, f := range pool {
+				if f.size >= st.size && (best < 0 || f.size < pool[best].size) {
+					best = i
+				}
+			}
+			if best < 0 && len(pool) > 0 {
+				best = 0
+				for i, f := range pool {
+					if f.size > pool[best].size {
+						best = i
+					}
+				}
+			}
+			if best >= 0 {
+				slot := pool[best].slot
+				pool = append(pool[:best], pool[best+1:]...)
+				if p.slots[slot-1] < st.size {
+					p.slots[slot-1] = st.size
+				}
+				st.slot = slot
+			} else {
+				p.slots = append(p.slots, st.size)
+				st.slot = len(p.slots) // 1-based; 0 = unassigned
+			}
+			if st.last < si {
+				st.last = si // never read: free right after this step
+			}
+		}
+		// release storages whose last reader is this step
+		seen := map[int]bool{}
+		for _, v := range append(append([]int{}, s.in...), s.out...) {
+			id := p.valStore[v]
+			st := &p.stores[id]
+			if st.kind == stArena && st.last == si && !seen[id] {
+				seen[id] = true
+				pool = append(pool, free{st.slot, p.slots[st.slot-1]})
+			}
+		}
+	}
+}
+
+// arena is the per-run memory of a plan: slot buffers and every value bound to
+// its data. Arenas are pooled, so steady-state runs allocate only their outputs.
+type arena struct {
+	vals  []tval
+	steps [][2][]*tval
+}
+
+func (p *plan) newArena() *arena {
+	a := &arena{vals: make([]tval, len(p.vals))}
+	bufs := make([][]float32, len(p.slots))
+	for i, n := range p.slots {
+		bufs[i] = make([]float32, n)
+	}
+	for i, t := range p.vals {
+		a.vals[i] = tval{shape: t.shape, dt: t.dt, data: t.data}
+		st := p.stores[p.valStore[i]]
+		if st.kind == stArena {
+			a.vals[i].data = bufs[st.slot-1][:t.size()]
+		}
+	}
+	a.steps = make([][2][]*tval, len(p.steps))
+	for si, s := range p.steps {
+		in := make([]*tval, len(s.in))
+		for i, v := range s.in {
+			in[i] = &a.vals[v]
+		}
+		out := make([]*tval, len(s.out))
+		for i, v := range s.out {
+			out[i] = &a.vals[v]
+		}
+		a.steps[si] = [2][]*tval{in, out}
+	}
+	return a
+}
+
+func (p *plan) run(ctx context.Context, feeds []*Tensor, threads int) (res map[string]*Tensor, err error) {
+	a, _ := p.arenas.Get().(*arena)
+	if a == nil {
+		a = p.newArena()
+	}
+	defer p.arenas.Put(a)
+	fresh := make(map[int][]float32)
+	for i := range a.vals {
+		st := p.stores[p.valStore[i]]
+		switch st.kind {
+		case stInput:
+			a.vals[i].data = feeds[st.input].Data
+		case stFresh:
+			id := p.valStore[i]
+			if fresh[id] == nil {
+				fresh[id] = make([]float32, st.size)
+			}
+			a.vals[i].data = fresh[id][:p.vals[i].size()]
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("nn: run: internal error: %v", r)
+			res = nil
+		}
+	}()
+	for si, s := range p.steps {
+		if si&15 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		io := a.steps[si]
+		s.run(io[0], io[1], threads)
+	}
+	res = make(map[string]*Tensor, len(p.outputs))
+	for i, v := range p.outputs {
+		t := &a.vals[v]
+		data := t.data
+		if p.stores[p.valStore[v]].kind != stFresh {
+			data = append([]float32(nil), data...)
+		}
+		res[p.outKeys[i]] = &Tensor{Shape: append([]int{}, t.shape...), Data: data}
+	}
+	for i := range a.vals { // drop references to caller memory before pooling
+		if k := p.stores[p.valStore[i]].kind; k == stInput || k == stFresh {
+			a.vals[i].data = nil
+		}
+	}
+	return res, nil
+}
+
+// safePrepare and safeRun turn a bug-triggered panic on hostile input into an error.
+func safePrepare(f prepareFn, n *node, in []*tval) (p *prep, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return f(n, in)
+}
+
+func safeRun(f kernelFn, in, out []*tval) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	f(in, out, 1)
+	return nil
+}
+
+// topoOrder returns the nodes in an order where every node follows its data
+// and control inputs; a cycle is an error.
+func topoOrder(g *graph) ([]int, error) {
+	state := make([]uint8, len(g.nodes)) // 0 new, 1 visiting, 2 done
+	order := make([]int, 0, len(g.nodes))
+	type frame struct{ n, next int }
+	for root := range g.nodes {
+		if state[root] != 0 {
+			continue
+		}
+		stack := []frame{{root, 0}}
+		state[root] = 1
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			n := g.nodes[f.n]
+			deps := len(n.in) + len(n.ctrl)
+			if f.next == deps {
+				state[f.n] = 2
+				order = append(order, f.n)
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			var d int
+			if f.next < len(n.in) {
+				d = n.in[f.next].node
+			} else {
+				d = n.ctrl[f.next-len(n.in)]
+			}
+			f.next++
+			switch state[d] {
+			case 1:
+				return nil, fmt.Errorf("node %q: graph has a cycle through %q", n.name, g.nodes[d].name)
+			case 0:
+				state[d] = 1
+				stack = append(stack, frame{d, 0})
+			}
+		}
+	}
+	return order, nil
+}
