@@ -2,13 +2,191 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zhengapi/zheng/apig"
+	"github.com/zhengapi/zheng/internal/gateway"
+	"github.com/zhengapi/zheng/internal/gateway/ratelimit"
+	"github.com/zhengapi/zheng/internal/gateway/sqlstore"
 )
 
 // gatewayServeFlags are serve's gateway settings.
-type gatewayServeFlags struct{}
+type gatewayServeFlags struct {
+	masterKey  string
+	adminToken string
+	redisURL   string
+	skew       time.Duration
+	noAuth     bool
+	demoApp    bool
+}
 
-func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {}
+func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
+	registerMasterKey(fs, env, &f.masterKey)
+	fs.StringVar(&f.adminToken, "admin-token", env.Getenv("ZHENG_ADMIN_TOKEN"),
+		"bearer token of the admin API under /admin/v1/; empty turns the admin API off (env ZHENG_ADMIN_TOKEN)")
+	fs.StringVar(&f.redisURL, "redis", env.Getenv("ZHENG_REDIS"),
+		"redis:// URL for rate limits shared by several servers; empty = per-process limits (env ZHENG_REDIS)")
+	fs.DurationVar(&f.skew, "clock-skew", apig.DefaultSkew,
+		"accepted difference between a caller's X-Sdk-Date or Timespan and the server clock")
+	fs.BoolVar(&f.demoApp, "demo-app", true, "create a demo app with a package for every product on first start")
+	fs.BoolVar(&f.noAuth, "no-auth", false,
+		"FOR BENCHMARKING ONLY: turn the gateway off; every route is open and free")
+}
+
+func registerMasterKey(fs *flag.FlagSet, env *Env, dst *string) {
+	fs.StringVar(dst, "master-key", env.Getenv("ZHENG_MASTER_KEY"),
+		"key encrypting app secrets: 64 hex digits or base64 of 32 bytes; empty = <data-dir>/master.key, generated on first use (env ZHENG_MASTER_KEY)")
+}
+
+// openGateway opens the gateway's tables in the store the certificates use
+// and the keyring, and checks that the key is the one the data was sealed
+// with.
+func openGateway(ctx context.Context, store storeFlags, masterKey string) (*sqlstore.Store, *gateway.Keyring, error) {
+	var (
+		key []byte
+		err error
+	)
+	if masterKey != "" {
+		key, err = gateway.ParseMasterKey(masterKey)
+	} else {
+		key, _, err = gateway.LoadOrCreateMasterKey(store.DataDir)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("master key: %w", err)
+	}
+	keys, err := gateway.NewKeyring(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sqlstore.Open(ctx, store.DataDir, store.DB)
+	if err != nil {
+		return nil, nil, err
+	}
+	stored, err := st.InitMeta(ctx, "master_key_check", keys.Check())
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("master key check: %w", err)
+	}
+	if stored != keys.Check() {
+		st.Close()
+		return nil, nil, errors.New("master key does not match the one this database's app secrets were sealed with (set ZHENG_MASTER_KEY to that key on every server)")
+	}
+	return st, keys, nil
+}
 
 // setupGateway opens the gateway's store and sets a.gate.
-func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error { return nil }
+func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error {
+	if f.noAuth {
+		a.log.Warn("gateway off (--no-auth): every route is open and free; use this only for benchmarks")
+		return nil
+	}
+	st, keys, err := openGateway(ctx, a.store, f.masterKey)
+	if err != nil {
+		return err
+	}
+	a.onClose(st.Close)
+	var limiter gateway.Limiter
+	if f.redisURL != "" {
+		opt, err := redis.ParseURL(f.redisURL)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		rc := redis.NewClient(opt)
+		a.onClose(rc.Close)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = rc.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("redis %s: %w", opt.Addr, err)
+		}
+		limiter = ratelimit.NewRedis(rc, "zheng:gw:rl:")
+	}
+	gw := gateway.New(st, keys, &gateway.Options{
+		Skew:    f.skew,
+		Limiter: limiter,
+		Now:     a.env.Now,
+		Logger:  a.log,
+	})
+	a.onClose(func() error {
+		// The server has stopped taking requests: write the queued usage.
+		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return gw.Close(cctx)
+	})
+	a.gate = func(product string, h http.Handler) http.Handler { return gw.Wrap(product, h) }
+	a.handleOpen("GET /v1/account/usage", gw.UsageHandler())
+	if f.adminToken != "" {
+		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), f.adminToken))
+	}
+	if f.demoApp {
+		lines, err := demoApp(ctx, st, gw.Apps())
+		if err != nil {
+			return err
+		}
+		a.banner = append(a.banner, lines)
+	}
+	return nil
+}
+
+// demoApp creates the demo app on the first start of a store (a claim in
+// gw_meta makes that once even with several servers) and returns the
+// banner showing its credentials, or where to get new ones later.
+func demoApp(ctx context.Context, st *sqlstore.Store, apps *gateway.Apps) (func(string) []string, error) {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	claim := "claim-" + hex.EncodeToString(nonce[:])
+	got, err := st.InitMeta(ctx, "demo_app", claim)
+	if err != nil {
+		return nil, fmt.Errorf("demo app: %w", err)
+	}
+	if got != claim {
+		id := got
+		return func(string) []string {
+			return []string{
+				"",
+				"Gateway: the demo app " + id + " was created on the first start; its AppSecret is not stored in clear",
+				"and cannot be shown again. New credentials: zheng app rotate-secret " + id + "   or   zheng app add-appcode " + id,
+				"List apps with: zheng app list",
+			}
+		}, nil
+	}
+	c, err := apps.Create(ctx, gateway.NewApp{Name: "demo", Packages: []gateway.PackageSpec{
+		{Product: "cert", Calls: 10000},
+		{Product: "idphoto", Calls: 1000},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("demo app: %w", err)
+	}
+	// Remember which app the claim made, for later starts' banner.
+	if err := st.SetMeta(ctx, "demo_app", c.AppID); err != nil {
+		return nil, fmt.Errorf("demo app: %w", err)
+	}
+	return func(base string) []string {
+		code := string(c.AppCodes[0])
+		key, secret := c.AppKey, string(c.AppSecret)
+		return []string{
+			"",
+			"Demo app created (shown once; the secret cannot be shown again):",
+			"  AppID     " + c.AppID,
+			"  AppCode   " + code,
+			"  AppKey    " + key,
+			"  AppSecret " + secret,
+			"  Packages  cert 10000 calls, idphoto 1000 calls, valid one year",
+			"",
+			"Try it:",
+			"  curl -s -H 'X-Apig-AppCode: " + code + "' " + base + "/v1/account/usage",
+			"  curl -s -H 'X-Apig-AppCode: " + code + "' -d 'keyword=科技&pageNo=1&pageSize=5' " + base + "/enterprise/certificate/list",
+			"  zheng call cert list --keyword 科技 --base-url " + base + " --appkey " + key + " --appsecret " + secret,
+			"  ts=$(date +%s); tok=$(printf '%s' \"" + key + "${ts}" + secret + "\" | md5sum | cut -c1-32 | tr a-f A-F)",
+			"  curl -s -H \"Timespan: $ts\" -H \"Token: $tok\" '" + base + "/api/yj/ECICertification/SearchCertification?key=" + key + "&searchKey=%E7%A7%91%E6%8A%80'",
+		}
+	}, nil
+}

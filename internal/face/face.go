@@ -24,6 +24,7 @@ type Face struct {
 	Keypoints [6]Point
 
 	// The fields below are filled only when landmarks ran.
+	Presence     float64  // facemesh face-presence probability in [0,1]
 	Mesh         []Point3 // the 468 facemesh landmarks
 	RightEye     Point    // eye centre (iris centre when iris ran)
 	LeftEye      Point

@@ -57,6 +57,8 @@ type node struct {
 	// value holds the tensor of a Const node.
 	value *tval
 	dt    dtype // Placeholder / Const dtype
+	// fused is work folded in from the node's readers (see fuseGraph).
+	fused *post
 }
 
 // graph is the model in IR form: nodes, and how the signature maps to them.

@@ -65,11 +65,11 @@ type jsonSigTensor struct {
 }
 
 type jsonAttr struct {
-	S    *string          `json:"s"`
-	I    *json.RawMessage `json:"i"`
-	F    *float64         `json:"f"`
-	B    *bool            `json:"b"`
-	Type *string          `json:"type"`
+	S     *string          `json:"s"`
+	I     *json.RawMessage `json:"i"`
+	F     *float64         `json:"f"`
+	B     *bool            `json:"b"`
+	Type  *string          `json:"type"`
 	Shape *struct {
 		Dim []struct {
 			Size json.RawMessage `json:"size"`
@@ -105,6 +105,7 @@ func LoadFile(jsonPath string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: load %s: %w", filepath.Base(jsonPath), err)
 	}
+	fuseGraph(g)
 	return newModel(g), nil
 }
 
@@ -156,6 +157,9 @@ func parseModel(raw []byte, readShard func(string) ([]byte, error)) (*graph, err
 			} else {
 				n.in = append(n.in, ref{j, out})
 			}
+		}
+		if !knownOp(n.op) {
+			return nil, fmt.Errorf("node %q: unsupported op %s", n.name, n.op)
 		}
 		switch n.op {
 		case "Const":
@@ -274,7 +278,7 @@ func loadWeights(groups []jsonWeightGrp, readShard func(string) ([]byte, error))
 				return nil, fmt.Errorf("weight %q: unsupported storage %q", w.Name, store)
 			}
 			if n > maxWeightBytes/size || off+n*size > len(buf) {
-				return nil, fmt.Errorf("weight %q: needs %d bytes at offset %d, weight data has %d (truncated .bin?)", w.Name, n*size, off, len(buf))
+				return nil, fmt.Errorf("node %q: weight needs %d bytes at offset %d, weight data has %d (truncated .bin?)", w.Name, n*size, off, len(buf))
 			}
 			b := buf[off : off+n*size]
 			off += n * size

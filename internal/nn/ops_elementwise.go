@@ -92,6 +92,9 @@ func newBcast(out, a, b []int) *bcast {
 
 // offsets returns the operand offsets of outer index o.
 func (bc *bcast) offsets(o int) (ao, bo int) {
+	if len(bc.dims) == 1 {
+		return o * bc.aStr[0], o * bc.bStr[0]
+	}
 	for k := len(bc.dims) - 1; k >= 0; k-- {
 		i := o % bc.dims[k]
 		o /= bc.dims[k]
@@ -137,6 +140,39 @@ func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 				dst[i] = a[i] * b[i]
 			}
 			return
+		case binDiv:
+			for i := range dst {
+				dst[i] = a[i] / b[i]
+			}
+			return
+		case binPrelu:
+			for i, x := range a {
+				if x < 0 {
+					x *= b[i]
+				}
+				dst[i] = x
+			}
+			return
+		}
+	case as == 0 && bs == 1:
+		b = b[:n]
+		x := a[0]
+		switch code {
+		case binAdd:
+			for i := range dst {
+				dst[i] = x + b[i]
+			}
+			return
+		case binSub:
+			for i := range dst {
+				dst[i] = x - b[i]
+			}
+			return
+		case binMul:
+			for i := range dst {
+				dst[i] = x * b[i]
+			}
+			return
 		}
 	case as == 1 && bs == 0:
 		a = a[:n]
@@ -158,15 +194,25 @@ func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 			}
 			return
 		case binMax:
-			for i := range dst {
-				dst[i] = max(a[i], y)
+			if y == y { // a NaN bound keeps the general path
+				for i, x := range a {
+					if x < y {
+						x = y
+					}
+					dst[i] = x
+				}
+				return
 			}
-			return
 		case binMin:
-			for i := range dst {
-				dst[i] = min(a[i], y)
+			if y == y {
+				for i, x := range a {
+					if x > y {
+						x = y
+					}
+					dst[i] = x
+				}
+				return
 			}
-			return
 		}
 	}
 	f := binFunc(code)
@@ -245,6 +291,10 @@ func prepareBinary(code binCode) prepareFn {
 			dt = dtBool
 		}
 		bc := newBcast(shape, a.shape, b.shape)
+		fp := n.fused
+		if err := checkPost(fp, shape); err != nil {
+			return nil, err
+		}
 		run := func(in, out []*tval, threads int) {
 			a, b, dst := in[0].data, in[1].data, out[0].data
 			parallelFor(bc.outer, len(dst), threads, func(lo, hi int) {
@@ -252,6 +302,9 @@ func prepareBinary(code binCode) prepareFn {
 					ao, bo := bc.offsets(o)
 					d := dst[o*bc.inner : (o+1)*bc.inner]
 					applyBin(code, d, a[ao:], b[bo:], bc.aInner, bc.bInner)
+					if fp != nil { // while the row is still in cache
+						applyAct(fp, d, o*bc.inner)
+					}
 				}
 			})
 		}
@@ -268,6 +321,10 @@ func prepareAddN(n *node, in []*tval) (*prep, error) {
 			return nil, fmt.Errorf("input shapes %v and %v differ", in[0].shape, t.shape)
 		}
 	}
+	fp := n.fused
+	if err := checkPost(fp, in[0].shape); err != nil {
+		return nil, err
+	}
 	run := func(in, out []*tval, threads int) {
 		dst := out[0].data
 		parallelFor(len(dst), len(dst)*len(in), threads, func(lo, hi int) {
@@ -278,6 +335,9 @@ func prepareAddN(n *node, in []*tval) (*prep, error) {
 				for i := range d {
 					d[i] += s[i]
 				}
+			}
+			if fp != nil {
+				applyAct(fp, d, lo)
 			}
 		})
 	}
@@ -302,11 +362,19 @@ func applyUnary(code unaryCode, dst, src []float32) {
 	switch code {
 	case unRelu:
 		for i, x := range src {
-			dst[i] = max(x, 0)
+			if !(x > 0) { // NaN and -0 become +0, like max(x, 0) in TF
+				x = 0
+			}
+			dst[i] = x
 		}
 	case unRelu6:
 		for i, x := range src {
-			dst[i] = min(max(x, 0), 6)
+			if !(x > 0) {
+				x = 0
+			} else if x > 6 {
+				x = 6
+			}
+			dst[i] = x
 		}
 	case unSigmoid:
 		for i, x := range src {

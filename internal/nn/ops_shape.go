@@ -104,20 +104,58 @@ func prepareShape(n *node, in []*tval) (*prep, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("needs 1 input, has %d", len(in))
 	}
-	// The shape is known at plan time, so the value is filled in right away.
+	// The shape is known at plan time, so the output is a constant of the plan.
 	data := make([]float32, len(in[0].shape))
 	for i, d := range in[0].shape {
 		data[i] = float32(d)
 	}
-	run := func(_, out []*tval, _ int) { copy(out[0].data, data) }
-	return &prep{outs: []*tval{{shape: []int{len(data)}, dt: dtInt}}, run: run}, nil
+	return &prep{outs: []*tval{{shape: []int{len(data)}, dt: dtInt, data: data}}}, nil
 }
 
-// copyBlocks copies a tensor viewed as [outer, axisLen*inner] rows into dst
-// rows of width dstRow at column offset off.
+// copyBlocks copies a tensor viewed as [outer, rowLen] rows into dst rows of
+// width dstRow at column offset off. Narrow rows (a channel or three) are
+// copied element-wise: a memmove call per row would cost more than the data.
 func copyBlocks(dst, src []float32, outer, rowLen, dstRow, off int) {
-	for o := range outer {
-		copy(dst[o*dstRow+off:o*dstRow+off+rowLen], src[o*rowLen:(o+1)*rowLen])
+	switch {
+	case rowLen == 1:
+		for o, v := range src[:outer] {
+			dst[o*dstRow+off] = v
+		}
+	case rowLen < 16:
+		for o := range outer {
+			d := dst[o*dstRow+off : o*dstRow+off+rowLen]
+			s := src[o*rowLen : (o+1)*rowLen]
+			for i := range d {
+				d[i] = s[i]
+			}
+		}
+	default:
+		for o := range outer {
+			copy(dst[o*dstRow+off:o*dstRow+off+rowLen], src[o*rowLen:(o+1)*rowLen])
+		}
+	}
+}
+
+// pickBlocks is the inverse of copyBlocks: rows of width rowLen taken from src
+// rows of width srcRow at column offset off.
+func pickBlocks(dst, src []float32, outer, rowLen, srcRow, off int) {
+	switch {
+	case rowLen == 1:
+		for o := range dst[:outer] {
+			dst[o] = src[o*srcRow+off]
+		}
+	case rowLen < 16:
+		for o := range outer {
+			d := dst[o*rowLen : (o+1)*rowLen]
+			s := src[o*srcRow+off : o*srcRow+off+rowLen]
+			for i := range d {
+				d[i] = s[i]
+			}
+		}
+	default:
+		for o := range outer {
+			copy(dst[o*rowLen:(o+1)*rowLen], src[o*srcRow+off:o*srcRow+off+rowLen])
+		}
 	}
 }
 
@@ -182,12 +220,15 @@ func concatPrep(vals []*tval, axis int, stack bool) (*prep, error) {
 	}
 	outer := numElems(shape[:axis])
 	row := numElems(shape[axis:])
-	run := func(in, out []*tval, _ int) {
-		off := 0
-		for i, v := range in[:len(widths)] {
-			copyBlocks(out[0].data, v.data, outer, widths[i], row, off)
-			off += widths[i]
-		}
+	run := func(in, out []*tval, threads int) {
+		parallelFor(outer, outer*row, threads, func(lo, hi int) {
+			dst := out[0].data[lo*row:]
+			off := 0
+			for i, v := range in[:len(widths)] {
+				copyBlocks(dst, v.data[lo*widths[i]:], hi-lo, widths[i], row, off)
+				off += widths[i]
+			}
+		})
 	}
 	return &prep{outs: []*tval{{shape: shape, dt: vals[0].dt}}, run: run}, nil
 }
@@ -264,17 +305,16 @@ func splitPrep(x *tval, axis int, sizes []int, src int) (*prep, error) {
 		shape[axis] = s
 		p.outs = append(p.outs, &tval{shape: shape, dt: x.dt})
 	}
-	p.run = func(in, out []*tval, _ int) {
-		data := in[src].data
-		off := 0
-		for i, s := range sizes {
-			w := s * inner
-			d := out[i].data
-			for o := range outer {
-				copy(d[o*w:(o+1)*w], data[o*row+off:o*row+off+w])
+	p.run = func(in, out []*tval, threads int) {
+		parallelFor(outer, outer*row, threads, func(lo, hi int) {
+			data := in[src].data[lo*row:]
+			off := 0
+			for i, s := range sizes {
+				w := s * inner
+				pickBlocks(out[i].data[lo*w:], data, hi-lo, w, row, off)
+				off += w
 			}
-			off += w
-		}
+		})
 	}
 	return p, nil
 }
@@ -284,33 +324,50 @@ type sliceSpec struct {
 	begin, stride, size []int
 }
 
-// gather copies the box out of src (shape inShape) into dst.
+// gather copies the box out of src (shape inShape) into dst, one innermost
+// run at a time.
 func (s *sliceSpec) gather(dst, src []float32, inShape []int) {
 	r := len(inShape)
 	if r == 0 {
 		copy(dst, src[:1])
 		return
 	}
-	str := make([]int, r)
+	var strBuf, idxBuf [8]int
+	str, idx := strBuf[:0], idxBuf[:0]
+	if r > len(strBuf) {
+		str, idx = make([]int, 0, r), make([]int, 0, r)
+	}
+	str, idx = str[:r], idx[:r]
 	acc := 1
 	for i := r - 1; i >= 0; i-- {
 		str[i] = acc
 		acc *= inShape[i]
+		idx[i] = 0
 	}
-	idx := make([]int, r)
+	inner, step := s.size[r-1], s.stride[r-1]
 	total := numElems(s.size)
-	for o := 0; o < total; o++ {
-		off := 0
-		for d := range r {
+	if inner == 0 || total == 0 {
+		return
+	}
+	for o := 0; o < total; o += inner {
+		off := s.begin[r-1]
+		for d := range r - 1 {
 			off += (s.begin[d] + idx[d]*s.stride[d]) * str[d]
 		}
-		dst[o] = src[off]
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < s.size[d] {
+		d := dst[o : o+inner]
+		if step == 1 {
+			copy(d, src[off:off+inner])
+		} else {
+			for i := range d {
+				d[i] = src[off+i*step]
+			}
+		}
+		for k := r - 2; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < s.size[k] {
 				break
 			}
-			idx[d] = 0
+			idx[k] = 0
 		}
 	}
 }
@@ -541,6 +598,20 @@ func preparePad(n *node, in []*tval) (*prep, error) {
 		shape[d] = x.shape[d] + pads[2*d] + pads[2*d+1]
 	}
 	inShape := x.shape
+	// Dimensions after the last padded one are contiguous in both tensors:
+	// copy blocks of them, one per index of the dimensions before.
+	k := -1
+	for d := range rank {
+		if pads[2*d] != 0 || pads[2*d+1] != 0 {
+			k = d
+		}
+	}
+	if k < 0 {
+		return aliasPrep(x, x.shape), nil
+	}
+	tail := numElems(inShape[k+1:])
+	block := inShape[k] * tail
+	rows := numElems(inShape[:k])
 	run := func(in, out []*tval, _ int) {
 		dst, src := out[0].data, in[0].data
 		for i := range dst {
@@ -549,22 +620,16 @@ func preparePad(n *node, in []*tval) (*prep, error) {
 		if len(src) == 0 {
 			return
 		}
-		// copy rows of the innermost dimension
-		inner := inShape[rank-1]
-		rows := len(src) / max(inner, 1)
-		idx := make([]int, rank)
 		for r := range rows {
-			off := 0
-			rem := r
-			for d := rank - 2; d >= 0; d-- {
-				idx[d] = rem % inShape[d]
+			off, rem := 0, r
+			mul := 1
+			for d := k - 1; d >= 0; d-- {
+				off += (rem%inShape[d] + pads[2*d]) * mul
 				rem /= inShape[d]
+				mul *= shape[d]
 			}
-			for d := range rank - 1 {
-				off = off*shape[d] + idx[d] + pads[2*d]
-			}
-			off = off*shape[rank-1] + pads[2*(rank-1)]
-			copy(dst[off:off+inner], src[r*inner:(r+1)*inner])
+			off = (off*shape[k] + pads[2*k]) * tail
+			copy(dst[off:off+block], src[r*block:(r+1)*block])
 		}
 	}
 	if rank == 0 {
@@ -633,6 +698,32 @@ func prepareMean(n *node, in []*tval) (*prep, error) {
 		}
 		return &prep{outs: []*tval{{shape: shape, dt: x.dt}}, run: run}, nil
 	}
+	if !red[rank-1] || count == 1 {
+		goto general
+	}
+	for d := range rank - 1 {
+		if red[d] && x.shape[d] != 1 {
+			goto general
+		}
+	}
+	{
+		// mean over the last axis only (e.g. a channel mean): contiguous runs
+		c := x.shape[rank-1]
+		run := func(in, out []*tval, threads int) {
+			src, dst := in[0].data, out[0].data
+			parallelFor(len(dst), len(src), threads, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					var sum float32
+					for _, v := range src[i*c : (i+1)*c] {
+						sum += v
+					}
+					dst[i] = sum / float32(c)
+				}
+			})
+		}
+		return &prep{outs: []*tval{{shape: shape, dt: x.dt}}, run: run}, nil
+	}
+general:
 	run := func(in, out []*tval, _ int) {
 		src, dst := in[0].data, out[0].data
 		acc := make([]float64, len(dst))

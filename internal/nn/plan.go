@@ -26,6 +26,7 @@ type prep struct {
 	outs  []*tval // shapes and types; data nil
 	alias []int   // per output: index of the input whose storage it shares, or -1
 	run   kernelFn
+	flops int64 // multiply-adds x2 of the heavy ops, for benchmarks
 }
 
 // prepareFn checks an op's inputs (shapes always, data when known) and returns
@@ -42,10 +43,10 @@ type step struct {
 
 // storage kinds
 const (
-	stArena  = iota // a reusable buffer of the run's arena
-	stInput         // a caller's input tensor
-	stFresh         // a graph output: a new slice each run
-	stConst         // plan-time constant
+	stArena = iota // a reusable buffer of the run's arena
+	stInput        // a caller's input tensor
+	stFresh        // a graph output: a new slice each run
+	stConst        // plan-time constant
 )
 
 type storage struct {
@@ -67,6 +68,7 @@ type plan struct {
 	outputs  []int // value ids of the graph outputs, in graph.outputs order
 	outKeys  []string
 	arenas   sync.Pool
+	flops    int64 // per run, convolutions and matrix products only
 }
 
 // buildPlan walks the graph in topological order with the given feeds,
@@ -124,8 +126,10 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 			}
 		}
 		if n.op == "Merge" {
-			// A Merge is live when any input is; it forwards the first live one.
-			if allDeadIn || dead {
+			// A Merge is live when any data input is; it forwards the first
+			// live one. Its control inputs need only arrive, dead or not (as in
+			// TensorFlow's executor).
+			if allDeadIn {
 				nodeDead[ni] = true
 				vid[ni] = []int{-1, -1}
 				continue
@@ -198,6 +202,14 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 			return nil, fmt.Errorf("node %q (%s): %w", n.name, n.op, err)
 		}
 		outs := make([]int, len(pr.outs))
+		if pr.run == nil && pr.alias == nil {
+			// prepare computed the value itself (Shape of a run-time tensor)
+			for i, o := range pr.outs {
+				outs[i] = constVal(o)
+			}
+			vid[ni] = outs
+			continue
+		}
 		if allConst {
 			for i, o := range pr.outs {
 				if pr.alias != nil && pr.alias[i] >= 0 {
@@ -227,6 +239,7 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 		vid[ni] = outs
 		if pr.run != nil {
 			p.steps = append(p.steps, step{node: ni, in: ins, out: outs, run: pr.run})
+			p.flops += pr.flops
 		}
 	}
 	for _, e := range g.outputs {

@@ -30,7 +30,7 @@ func NewDepthwise(filter []float32, s ConvShape, e Epilogue) (*Depthwise, error)
 	if err := s.check(len(filter), s.KH*s.KW*s.C*s.M, s.C*s.M, e); err != nil {
 		return nil, fmt.Errorf("depthwise: %w", err)
 	}
-	return newDepthwise(filter, s, e, bestImpl()), nil
+	return newDepthwise(filter, s, e.clone(), bestImpl()), nil
 }
 
 func newDepthwise(filter []float32, s ConvShape, e Epilogue, im *impl) *Depthwise {
@@ -49,6 +49,7 @@ func (d *Depthwise) Run(dst, src []float32, threads int) {
 	s := &d.s
 	mustLen("depthwise dst", len(dst), s.N*s.OutH*s.OutW*s.C*s.M)
 	mustLen("depthwise src", len(src), s.N*s.H*s.W*s.C)
+	threads = threadsFor(threads, 2*s.N*s.OutH*s.OutW*s.C*s.M*s.KH*s.KW)
 	if threads <= 1 {
 		d.rows(dst, src, 0, s.N*s.OutH)
 		return
@@ -121,12 +122,24 @@ func (d *Depthwise) row(dst, src []float32, n, oy int) {
 		_ = in[(npix-1)*srcStep+(nh-1)*rowStride+(nw-1)*tapStride+C-1]
 		_ = f[(nh-1)*s.KW*C+(nw-1)*C+C-1]
 		cn := 0
-		if d.im.dw != nil {
-			cn = C &^ 7
-		}
-		if cn > 0 {
-			d.im.dw(&o[0], &in[0], &f[0], &d.bias[0], &d.clamp, cn, uintptr(C*4), npix, nh, nw,
-				uintptr(srcStep*4), uintptr(rowStride*4), uintptr(tapStride*4), uintptr(s.KW*C*4))
+		for _, kd := range d.im.dws {
+			end := C - C%kd.width
+			if end <= cn {
+				continue
+			}
+			done := 0
+			if kd.k3s1 != nil && nw == 3 && s.StrideW == 1 && s.DilationW == 1 {
+				done = npix &^ 7
+			}
+			if done > 0 {
+				kd.k3s1(&o[cn], &in[cn], &f[cn], &d.bias[cn], &d.clamp, end-cn, uintptr(C*4), done, nh, nw,
+					uintptr(srcStep*4), uintptr(rowStride*4), uintptr(tapStride*4), uintptr(s.KW*C*4))
+			}
+			if done < npix {
+				kd.any(&o[done*C+cn], &in[done*srcStep+cn], &f[cn], &d.bias[cn], &d.clamp, end-cn, uintptr(C*4),
+					npix-done, nh, nw, uintptr(srcStep*4), uintptr(rowStride*4), uintptr(tapStride*4), uintptr(s.KW*C*4))
+			}
+			cn = end
 		}
 		if cn < C {
 			dwGo(o, in, f, d.bias, &d.clamp, cn, C, npix, nh, nw, srcStep, rowStride, tapStride, s.KW*C)

@@ -2,7 +2,16 @@ package kernel
 
 import (
 	"math"
+	"slices"
 )
+
+// clone copies the slices so that a kernel never sees later changes to
+// the caller's buffers.
+func (e Epilogue) clone() Epilogue {
+	e.Bias = slices.Clone(e.Bias)
+	e.PreluAlpha = slices.Clone(e.PreluAlpha)
+	return e
+}
 
 // one applies bias and activation to a single accumulator of channel c.
 // It is the definition every fast path must match.

@@ -19,10 +19,18 @@ type microKernel func(k int, a *float32, lda, astep uintptr, b *float32, ldb uin
 
 // impl is one set of inner loops: the portable Go code or a SIMD flavour.
 type impl struct {
-	name string
-	mr   int
-	gemm microKernel // nil: Go loops
-	dw   dwKernel    // nil: Go loops
+	name  string
+	mr    int
+	gemm  microKernel // mr×16 tiles; nil: Go loops
+	gemm8 microKernel // mr×8 tiles for a last panel of at most 8 columns
+	dws   []dwKernels // widest first; none: Go loops
+}
+
+// dwKernels are the depthwise kernels for one channel-block width.
+type dwKernels struct {
+	width int
+	any   dwKernel // any kernel size, stride and dilation
+	k3s1  dwKernel // three taps per row, stride 1, dilation 1, 8n pixels
 }
 
 // goImpl is the portable implementation, the fallback everywhere.
@@ -69,25 +77,32 @@ func packB(b []float32, k, n int, trans bool, e Epilogue) *gemmB {
 
 // block computes rows [0,rows) × panels [p0,p1) of C. a points at the
 // first row (strides in elements) and must hold im.mr readable rows when
-// im has a micro-kernel; c points at the first row of the block.
-func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, ldc, p0, p1 int) {
-	var tile [maxMR * nr]float32
+// im has a micro-kernel; c points at the first row of the block. tile is
+// maxMR*16 floats of scratch for edge tiles (a stack array would escape
+// through the indirect call).
+func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, ldc, p0, p1 int, tile []float32) {
+	tile = tile[:maxMR*nr]
 	k := g.k
 	for p := p0; p < p1; p++ {
 		col := p * nr
 		cols := min(nr, g.n-col)
 		b := g.data[p*k*nr : (p+1)*k*nr]
 		bias := g.bias[col : col+nr]
-		if im.gemm == nil {
+		kern, width := im.gemm, nr
+		if cols <= nr/2 && im.gemm8 != nil {
+			kern, width = im.gemm8, nr/2
+		}
+		switch {
+		case kern == nil:
 			goKernel(k, a, lda, astep, b, c[col:], ldc, bias, &g.clamp, rows, cols)
-		} else if rows == im.mr && cols == nr {
-			_ = c[(rows-1)*ldc+col+nr-1]
+		case rows == im.mr && cols == width:
+			_ = c[(rows-1)*ldc+col+width-1]
 			_ = a[(rows-1)*lda+max(k-1, 0)*astep]
-			im.gemm(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
+			kern(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
 				&c[col], uintptr(ldc*4), &bias[0], &g.clamp)
-		} else {
+		default:
 			_ = a[(im.mr-1)*lda+max(k-1, 0)*astep]
-			im.gemm(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
+			kern(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
 				&tile[0], nr*4, &bias[0], &g.clamp)
 			for i := 0; i < rows; i++ {
 				copy(c[i*ldc+col:i*ldc+col+cols], tile[i*nr:])
@@ -102,23 +117,44 @@ func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, 
 }
 
 // goKernel is the portable micro-kernel for a rows×cols tile (rows ≤ maxMR,
-// cols ≤ 16), with the same contract as microKernel.
+// cols ≤ 16), with the same contract as microKernel. It works on 2×4
+// blocks held in local variables, which the compiler keeps in registers.
 func goKernel(k int, a []float32, lda, astep int, b []float32, c []float32, ldc int,
 	bias []float32, clamp *[2]float32, rows, cols int) {
-	var acc [nr]float32
-	for i := 0; i < rows; i++ {
-		copy(acc[:], bias[:nr])
-		ar := a[i*lda:]
-		for p := 0; p < k; p++ {
-			av := ar[p*astep]
-			br := b[p*nr : p*nr+nr]
-			for j := range acc {
-				acc[j] += av * br[j]
+	var tile [maxMR * nr]float32
+	b = b[:k*nr]
+	for i := 0; i < rows; i += 2 {
+		a0, a1 := a[i*lda:], a[i*lda:] // a lone last row is computed twice
+		if i+1 < rows {
+			a1 = a[(i+1)*lda:]
+		}
+		for j := 0; j < nr; j += 4 {
+			c00, c01, c02, c03 := bias[j], bias[j+1], bias[j+2], bias[j+3]
+			c10, c11, c12, c13 := c00, c01, c02, c03
+			for p := 0; p < k; p++ {
+				br := b[p*nr+j : p*nr+j+4]
+				x, y := a0[p*astep], a1[p*astep]
+				c00 += x * br[0]
+				c01 += x * br[1]
+				c02 += x * br[2]
+				c03 += x * br[3]
+				c10 += y * br[0]
+				c11 += y * br[1]
+				c12 += y * br[2]
+				c13 += y * br[3]
+			}
+			t := tile[i*nr+j : i*nr+j+4]
+			t[0], t[1], t[2], t[3] = c00, c01, c02, c03
+			if i+1 < rows {
+				t = tile[(i+1)*nr+j : (i+1)*nr+j+4]
+				t[0], t[1], t[2], t[3] = c10, c11, c12, c13
 			}
 		}
+	}
+	for i := 0; i < rows; i++ {
 		cr := c[i*ldc : i*ldc+cols]
 		for j := range cr {
-			cr[j] = min(max(acc[j], clamp[0]), clamp[1])
+			cr[j] = min(max(tile[i*nr+j], clamp[0]), clamp[1])
 		}
 	}
 }

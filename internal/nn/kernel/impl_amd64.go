@@ -15,12 +15,34 @@ func sgemm12x16avx512(k int, a *float32, lda, astep uintptr, b *float32, ldb uin
 	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
 
 //go:noescape
+func sgemm6x8avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+
+//go:noescape
+func sgemm12x8avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+
+//go:noescape
+func dwavx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+
+//go:noescape
+func dw3s1avx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+
+//go:noescape
+func dw3s1avx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+
+//go:noescape
 func dwavx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
 	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 
 var (
-	avx2Impl   = &impl{name: "avx2", mr: 6, gemm: sgemm6x16avx2, dw: dwavx2}
-	avx512Impl = &impl{name: "avx512", mr: 12, gemm: sgemm12x16avx512, dw: dwavx2}
+	avx2Impl = &impl{name: "avx2", mr: 6, gemm: sgemm6x16avx2, gemm8: sgemm6x8avx2,
+		dws: []dwKernels{{8, dwavx2, dw3s1avx2}}}
+	avx512Impl = &impl{name: "avx512", mr: 12, gemm: sgemm12x16avx512, gemm8: sgemm12x8avx2,
+		dws: []dwKernels{{16, dwavx512, dw3s1avx512}, {8, dwavx2, dw3s1avx2}}}
 )
 
 // impls lists the implementations this CPU can run, slowest first.

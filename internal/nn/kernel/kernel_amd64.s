@@ -177,117 +177,939 @@ z16done:
 	VZEROUPPER
 	RET
 
+// func sgemm6x8avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+//	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+//
+// The 8-column variant for a panel's last 8 columns (channel counts such as
+// 24, 40 or 72): it reads the first half of each 16-float panel row.
+TEXT ·sgemm6x8avx2(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ astep+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R11
+	LEAQ (R8)(R8*2), R13
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R12
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+	TESTQ CX, CX
+	JZ    g6done
+
+g6loop:
+	VMOVUPS (DX), Y12
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS Y12, Y13, Y0
+	VBROADCASTSS (SI)(R8*1), Y13
+	VFMADD231PS Y12, Y13, Y1
+	VBROADCASTSS (SI)(R8*2), Y13
+	VFMADD231PS Y12, Y13, Y2
+	VBROADCASTSS (SI)(R13*1), Y13
+	VFMADD231PS Y12, Y13, Y3
+	VBROADCASTSS (R10), Y13
+	VFMADD231PS Y12, Y13, Y4
+	VBROADCASTSS (R10)(R8*1), Y13
+	VFMADD231PS Y12, Y13, Y5
+	ADDQ R9, SI
+	ADDQ R9, R10
+	ADDQ R11, DX
+	DECQ CX
+	JNZ  g6loop
+
+g6done:
+	MOVQ bias+64(FP), AX
+	MOVQ clamp+72(FP), BX
+	VMOVUPS (AX), Y12
+	VBROADCASTSS (BX), Y14
+	VBROADCASTSS 4(BX), Y15
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R8
+	LEAQ (R8)(R8*2), R13
+	LEAQ (DI)(R8*4), R10
+	LEAQ (R10)(R8*4), R12
+	VADDPS Y12, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VADDPS Y12, Y1, Y1
+	VMAXPS Y14, Y1, Y1
+	VMINPS Y15, Y1, Y1
+	VMOVUPS Y1, (DI)(R8*1)
+	VADDPS Y12, Y2, Y2
+	VMAXPS Y14, Y2, Y2
+	VMINPS Y15, Y2, Y2
+	VMOVUPS Y2, (DI)(R8*2)
+	VADDPS Y12, Y3, Y3
+	VMAXPS Y14, Y3, Y3
+	VMINPS Y15, Y3, Y3
+	VMOVUPS Y3, (DI)(R13*1)
+	VADDPS Y12, Y4, Y4
+	VMAXPS Y14, Y4, Y4
+	VMINPS Y15, Y4, Y4
+	VMOVUPS Y4, (R10)
+	VADDPS Y12, Y5, Y5
+	VMAXPS Y14, Y5, Y5
+	VMINPS Y15, Y5, Y5
+	VMOVUPS Y5, (R10)(R8*1)
+	VZEROUPPER
+	RET
+
+// func sgemm12x8avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+//	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+//
+// The 8-column variant for a panel's last 8 columns (channel counts such as
+// 24, 40 or 72): it reads the first half of each 16-float panel row.
+TEXT ·sgemm12x8avx2(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ astep+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R11
+	LEAQ (R8)(R8*2), R13
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R12
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	TESTQ CX, CX
+	JZ    g12done
+
+g12loop:
+	VMOVUPS (DX), Y12
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS Y12, Y13, Y0
+	VBROADCASTSS (SI)(R8*1), Y13
+	VFMADD231PS Y12, Y13, Y1
+	VBROADCASTSS (SI)(R8*2), Y13
+	VFMADD231PS Y12, Y13, Y2
+	VBROADCASTSS (SI)(R13*1), Y13
+	VFMADD231PS Y12, Y13, Y3
+	VBROADCASTSS (R10), Y13
+	VFMADD231PS Y12, Y13, Y4
+	VBROADCASTSS (R10)(R8*1), Y13
+	VFMADD231PS Y12, Y13, Y5
+	VBROADCASTSS (R10)(R8*2), Y13
+	VFMADD231PS Y12, Y13, Y6
+	VBROADCASTSS (R10)(R13*1), Y13
+	VFMADD231PS Y12, Y13, Y7
+	VBROADCASTSS (R12), Y13
+	VFMADD231PS Y12, Y13, Y8
+	VBROADCASTSS (R12)(R8*1), Y13
+	VFMADD231PS Y12, Y13, Y9
+	VBROADCASTSS (R12)(R8*2), Y13
+	VFMADD231PS Y12, Y13, Y10
+	VBROADCASTSS (R12)(R13*1), Y13
+	VFMADD231PS Y12, Y13, Y11
+	ADDQ R9, SI
+	ADDQ R9, R10
+	ADDQ R9, R12
+	ADDQ R11, DX
+	DECQ CX
+	JNZ  g12loop
+
+g12done:
+	MOVQ bias+64(FP), AX
+	MOVQ clamp+72(FP), BX
+	VMOVUPS (AX), Y12
+	VBROADCASTSS (BX), Y14
+	VBROADCASTSS 4(BX), Y15
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R8
+	LEAQ (R8)(R8*2), R13
+	LEAQ (DI)(R8*4), R10
+	LEAQ (R10)(R8*4), R12
+	VADDPS Y12, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VADDPS Y12, Y1, Y1
+	VMAXPS Y14, Y1, Y1
+	VMINPS Y15, Y1, Y1
+	VMOVUPS Y1, (DI)(R8*1)
+	VADDPS Y12, Y2, Y2
+	VMAXPS Y14, Y2, Y2
+	VMINPS Y15, Y2, Y2
+	VMOVUPS Y2, (DI)(R8*2)
+	VADDPS Y12, Y3, Y3
+	VMAXPS Y14, Y3, Y3
+	VMINPS Y15, Y3, Y3
+	VMOVUPS Y3, (DI)(R13*1)
+	VADDPS Y12, Y4, Y4
+	VMAXPS Y14, Y4, Y4
+	VMINPS Y15, Y4, Y4
+	VMOVUPS Y4, (R10)
+	VADDPS Y12, Y5, Y5
+	VMAXPS Y14, Y5, Y5
+	VMINPS Y15, Y5, Y5
+	VMOVUPS Y5, (R10)(R8*1)
+	VADDPS Y12, Y6, Y6
+	VMAXPS Y14, Y6, Y6
+	VMINPS Y15, Y6, Y6
+	VMOVUPS Y6, (R10)(R8*2)
+	VADDPS Y12, Y7, Y7
+	VMAXPS Y14, Y7, Y7
+	VMINPS Y15, Y7, Y7
+	VMOVUPS Y7, (R10)(R13*1)
+	VADDPS Y12, Y8, Y8
+	VMAXPS Y14, Y8, Y8
+	VMINPS Y15, Y8, Y8
+	VMOVUPS Y8, (R12)
+	VADDPS Y12, Y9, Y9
+	VMAXPS Y14, Y9, Y9
+	VMINPS Y15, Y9, Y9
+	VMOVUPS Y9, (R12)(R8*1)
+	VADDPS Y12, Y10, Y10
+	VMAXPS Y14, Y10, Y10
+	VMINPS Y15, Y10, Y10
+	VMOVUPS Y10, (R12)(R8*2)
+	VADDPS Y12, Y11, Y11
+	VMAXPS Y14, Y11, Y11
+	VMINPS Y15, Y11, Y11
+	VMOVUPS Y11, (R12)(R13*1)
+	VZEROUPPER
+	RET
+
 // func dwavx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
 //	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 //
-// Per pixel, channels go in blocks of 32 (four independent accumulators to
-// hide FMA latency), then blocks of 8.
+// Pixels go in groups of 8, 4, then 1 (one accumulator per pixel:
+// independent chains hide FMA latency and each filter load serves the whole
+// group); for each group, channels go in blocks of 8 so that the
+// group's input stays in dwy1.
 TEXT ·dwavx2(SB), NOSPLIT, $0-112
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ npix+56(FP), DX
 	MOVQ clamp+32(FP), AX
 	VBROADCASTSS (AX), Y14
 	VBROADCASTSS 4(AX), Y15
-	TESTQ DX, DX
-	JZ    dwdone
-
-dwpix:
-	XORQ BX, BX                // channel byte offset
+	MOVQ srcStep+80(FP), R11
+	LEAQ (R11)(R11*2), R12
 	MOVQ cn+40(FP), R8
-	SHLQ $2, R8                // channel bytes to do
+	SHLQ $2, R8
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
 
-dw32:
-	LEAQ 128(BX), AX
-	CMPQ AX, R8
-	JGT  dw8
-	MOVQ bias+24(FP), AX
-	VMOVUPS (AX)(BX*1), Y0
-	VMOVUPS 32(AX)(BX*1), Y1
-	VMOVUPS 64(AX)(BX*1), Y2
-	VMOVUPS 96(AX)(BX*1), Y3
-	LEAQ (SI)(BX*1), R12       // src row
-	MOVQ filter+16(FP), R13
-	ADDQ BX, R13               // filter row
-	MOVQ kh+64(FP), CX
+dwy8pix:
+	CMPQ DX, $8
+	JLT  dwy4pix
+	XORQ BX, BX
 
-dw32row:
-	MOVQ R12, R14
-	MOVQ R13, AX
-	MOVQ kw+72(FP), R9
-
-dw32tap:
-	VMOVUPS (R14), Y4
-	VMOVUPS 32(R14), Y5
-	VMOVUPS 64(R14), Y6
-	VMOVUPS 96(R14), Y7
-	VFMADD231PS (AX), Y4, Y0
-	VFMADD231PS 32(AX), Y5, Y1
-	VFMADD231PS 64(AX), Y6, Y2
-	VFMADD231PS 96(AX), Y7, Y3
-	ADDQ tapStride+96(FP), R14
-	ADDQ cstride+48(FP), AX
-	DECQ R9
-	JNZ  dw32tap
-	ADDQ rowStride+88(FP), R12
-	ADDQ fRowStride+104(FP), R13
-	DECQ CX
-	JNZ  dw32row
-
-	VMAXPS Y14, Y0, Y0
-	VMAXPS Y14, Y1, Y1
-	VMAXPS Y14, Y2, Y2
-	VMAXPS Y14, Y3, Y3
-	VMINPS Y15, Y0, Y0
-	VMINPS Y15, Y1, Y1
-	VMINPS Y15, Y2, Y2
-	VMINPS Y15, Y3, Y3
-	VMOVUPS Y0, (DI)(BX*1)
-	VMOVUPS Y1, 32(DI)(BX*1)
-	VMOVUPS Y2, 64(DI)(BX*1)
-	VMOVUPS Y3, 96(DI)(BX*1)
-	ADDQ $128, BX
-	JMP  dw32
-
-dw8:
+dwy8ch:
 	CMPQ BX, R8
-	JGE  dwnext
+	JGE  dwy8next
 	MOVQ bias+24(FP), AX
-	VMOVUPS (AX)(BX*1), Y0
-	LEAQ (SI)(BX*1), R12
-	MOVQ filter+16(FP), R13
-	ADDQ BX, R13
+	VMOVUPS (AX)(BX*1), Y13
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	VMOVAPS Y13, Y4
+	VMOVAPS Y13, Y5
+	VMOVAPS Y13, Y6
+	VMOVAPS Y13, Y7
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
 	MOVQ kh+64(FP), CX
 
-dw8row:
-	MOVQ R12, R14
-	MOVQ R13, AX
+dwy8row:
+	MOVQ R13, R14
+	MOVQ R10, AX
 	MOVQ kw+72(FP), R9
 
-dw8tap:
-	VMOVUPS (R14), Y4
-	VFMADD231PS (AX), Y4, Y0
+dwy8tap:
+	VMOVUPS (AX), Y8
+	LEAQ (R14)(R11*4), R15
+	VFMADD231PS (R14), Y8, Y0
+	VFMADD231PS (R14)(R11*1), Y8, Y1
+	VFMADD231PS (R14)(R11*2), Y8, Y2
+	VFMADD231PS (R14)(R12*1), Y8, Y3
+	VFMADD231PS (R15), Y8, Y4
+	VFMADD231PS (R15)(R11*1), Y8, Y5
+	VFMADD231PS (R15)(R11*2), Y8, Y6
+	VFMADD231PS (R15)(R12*1), Y8, Y7
 	ADDQ tapStride+96(FP), R14
 	ADDQ cstride+48(FP), AX
 	DECQ R9
-	JNZ  dw8tap
-	ADDQ rowStride+88(FP), R12
-	ADDQ fRowStride+104(FP), R13
+	JNZ  dwy8tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
 	DECQ CX
-	JNZ  dw8row
+	JNZ  dwy8row
 
+	LEAQ (DI)(BX*1), R13
+	MOVQ cstride+48(FP), R9
 	VMAXPS Y14, Y0, Y0
 	VMINPS Y15, Y0, Y0
-	VMOVUPS Y0, (DI)(BX*1)
+	VMOVUPS Y0, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y1, Y1
+	VMINPS Y15, Y1, Y1
+	VMOVUPS Y1, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y2, Y2
+	VMINPS Y15, Y2, Y2
+	VMOVUPS Y2, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y3, Y3
+	VMINPS Y15, Y3, Y3
+	VMOVUPS Y3, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y4, Y4
+	VMINPS Y15, Y4, Y4
+	VMOVUPS Y4, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y5, Y5
+	VMINPS Y15, Y5, Y5
+	VMOVUPS Y5, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y6, Y6
+	VMINPS Y15, Y6, Y6
+	VMOVUPS Y6, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y7, Y7
+	VMINPS Y15, Y7, Y7
+	VMOVUPS Y7, (R13)
 	ADDQ $32, BX
-	JMP  dw8
+	JMP  dwy8ch
 
-dwnext:
-	ADDQ srcStep+80(FP), SI
-	ADDQ cstride+48(FP), DI
+dwy8next:
+	LEAQ (SI)(R11*8), SI
+	MOVQ cstride+48(FP), R9
+	IMULQ $8, R9
+	ADDQ R9, DI
+	SUBQ $8, DX
+	JMP  dwy8pix
+
+dwy4pix:
+	CMPQ DX, $4
+	JLT  dwy1pix
+	XORQ BX, BX
+
+dwy4ch:
+	CMPQ BX, R8
+	JGE  dwy4next
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Y13
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwy4row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwy4tap:
+	VMOVUPS (AX), Y8
+	VFMADD231PS (R14), Y8, Y0
+	VFMADD231PS (R14)(R11*1), Y8, Y1
+	VFMADD231PS (R14)(R11*2), Y8, Y2
+	VFMADD231PS (R14)(R12*1), Y8, Y3
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwy4tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwy4row
+
+	LEAQ (DI)(BX*1), R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y1, Y1
+	VMINPS Y15, Y1, Y1
+	VMOVUPS Y1, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y2, Y2
+	VMINPS Y15, Y2, Y2
+	VMOVUPS Y2, (R13)
+	ADDQ R9, R13
+	VMAXPS Y14, Y3, Y3
+	VMINPS Y15, Y3, Y3
+	VMOVUPS Y3, (R13)
+	ADDQ $32, BX
+	JMP  dwy4ch
+
+dwy4next:
+	LEAQ (SI)(R11*4), SI
+	MOVQ cstride+48(FP), R9
+	IMULQ $4, R9
+	ADDQ R9, DI
+	SUBQ $4, DX
+	JMP  dwy4pix
+
+dwy1pix:
+	TESTQ DX, DX
+	JZ    dwydone
+	XORQ BX, BX
+
+dwy1ch:
+	CMPQ BX, R8
+	JGE  dwy1next
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Y13
+	VMOVAPS Y13, Y0
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwy1row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwy1tap:
+	VMOVUPS (R14), Y8
+	VFMADD231PS (AX), Y8, Y0
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwy1tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwy1row
+
+	LEAQ (DI)(BX*1), R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (R13)
+	ADDQ $32, BX
+	JMP  dwy1ch
+
+dwy1next:
+	ADDQ R11, SI
+	MOVQ cstride+48(FP), R9
+	ADDQ R9, DI
 	DECQ DX
-	JNZ  dwpix
+	JMP  dwy1pix
 
-dwdone:
+dwydone:
 	VZEROUPPER
 	RET
+
+// func dwavx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+//	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+//
+// Pixels go in groups of 8, 4, then 1 (one accumulator per pixel:
+// independent chains hide FMA latency and each filter load serves the whole
+// group); for each group, channels go in blocks of 16 so that the
+// group's input stays in dwz1.
+TEXT ·dwavx512(SB), NOSPLIT, $0-112
+	MOVQ clamp+32(FP), AX
+	VBROADCASTSS (AX), Z14
+	VBROADCASTSS 4(AX), Z15
+	MOVQ srcStep+80(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cn+40(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
+
+dwz8pix:
+	CMPQ DX, $8
+	JLT  dwz4pix
+	XORQ BX, BX
+
+dwz8ch:
+	CMPQ BX, R8
+	JGE  dwz8next
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Z13
+	VMOVAPS Z13, Z0
+	VMOVAPS Z13, Z1
+	VMOVAPS Z13, Z2
+	VMOVAPS Z13, Z3
+	VMOVAPS Z13, Z4
+	VMOVAPS Z13, Z5
+	VMOVAPS Z13, Z6
+	VMOVAPS Z13, Z7
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwz8row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwz8tap:
+	VMOVUPS (AX), Z8
+	LEAQ (R14)(R11*4), R15
+	VFMADD231PS (R14), Z8, Z0
+	VFMADD231PS (R14)(R11*1), Z8, Z1
+	VFMADD231PS (R14)(R11*2), Z8, Z2
+	VFMADD231PS (R14)(R12*1), Z8, Z3
+	VFMADD231PS (R15), Z8, Z4
+	VFMADD231PS (R15)(R11*1), Z8, Z5
+	VFMADD231PS (R15)(R11*2), Z8, Z6
+	VFMADD231PS (R15)(R12*1), Z8, Z7
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwz8tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwz8row
+
+	LEAQ (DI)(BX*1), R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z1, Z1
+	VMINPS Z15, Z1, Z1
+	VMOVUPS Z1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z2, Z2
+	VMINPS Z15, Z2, Z2
+	VMOVUPS Z2, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z3, Z3
+	VMINPS Z15, Z3, Z3
+	VMOVUPS Z3, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z4, Z4
+	VMINPS Z15, Z4, Z4
+	VMOVUPS Z4, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z5, Z5
+	VMINPS Z15, Z5, Z5
+	VMOVUPS Z5, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z6, Z6
+	VMINPS Z15, Z6, Z6
+	VMOVUPS Z6, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z7, Z7
+	VMINPS Z15, Z7, Z7
+	VMOVUPS Z7, (R13)
+	ADDQ $64, BX
+	JMP  dwz8ch
+
+dwz8next:
+	LEAQ (SI)(R11*8), SI
+	MOVQ cstride+48(FP), R9
+	IMULQ $8, R9
+	ADDQ R9, DI
+	SUBQ $8, DX
+	JMP  dwz8pix
+
+dwz4pix:
+	CMPQ DX, $4
+	JLT  dwz1pix
+	XORQ BX, BX
+
+dwz4ch:
+	CMPQ BX, R8
+	JGE  dwz4next
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Z13
+	VMOVAPS Z13, Z0
+	VMOVAPS Z13, Z1
+	VMOVAPS Z13, Z2
+	VMOVAPS Z13, Z3
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwz4row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwz4tap:
+	VMOVUPS (AX), Z8
+	VFMADD231PS (R14), Z8, Z0
+	VFMADD231PS (R14)(R11*1), Z8, Z1
+	VFMADD231PS (R14)(R11*2), Z8, Z2
+	VFMADD231PS (R14)(R12*1), Z8, Z3
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwz4tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwz4row
+
+	LEAQ (DI)(BX*1), R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z1, Z1
+	VMINPS Z15, Z1, Z1
+	VMOVUPS Z1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z2, Z2
+	VMINPS Z15, Z2, Z2
+	VMOVUPS Z2, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z3, Z3
+	VMINPS Z15, Z3, Z3
+	VMOVUPS Z3, (R13)
+	ADDQ $64, BX
+	JMP  dwz4ch
+
+dwz4next:
+	LEAQ (SI)(R11*4), SI
+	MOVQ cstride+48(FP), R9
+	IMULQ $4, R9
+	ADDQ R9, DI
+	SUBQ $4, DX
+	JMP  dwz4pix
+
+dwz1pix:
+	TESTQ DX, DX
+	JZ    dwzdone
+	XORQ BX, BX
+
+dwz1ch:
+	CMPQ BX, R8
+	JGE  dwz1next
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Z13
+	VMOVAPS Z13, Z0
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwz1row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwz1tap:
+	VMOVUPS (R14), Z8
+	VFMADD231PS (AX), Z8, Z0
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwz1tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwz1row
+
+	LEAQ (DI)(BX*1), R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, (R13)
+	ADDQ $64, BX
+	JMP  dwz1ch
+
+dwz1next:
+	ADDQ R11, SI
+	MOVQ cstride+48(FP), R9
+	ADDQ R9, DI
+	DECQ DX
+	JMP  dwz1pix
+
+dwzdone:
+	VZEROUPPER
+	RET
+
+// func dw3s1avx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+//	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+//
+// Depthwise rows of exactly three taps at stride 1 and dilation 1 (so that
+// srcStep = tapStride = cstride), npix a multiple of 8. A group of 8 output
+// pixels reads 10 input pixels per kernel row; each input vector is loaded
+// once and feeds up to three accumulators, halving the loads of the general
+// kernel.
+TEXT ·dw3s1avx2(SB), NOSPLIT, $0-112
+	MOVQ cstride+48(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cn+40(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
+
+d3ygrp:
+	TESTQ DX, DX
+	JZ    d3ydone
+	XORQ  BX, BX
+
+d3ych:
+	CMPQ BX, R8
+	JGE  d3ynext
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+d3yrow:
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R11*1), Y9
+	VMOVUPS (R10)(R11*2), Y10
+	LEAQ (R13)(R11*4), R14
+	LEAQ (R14)(R11*4), R15
+	VMOVUPS (R13), Y11
+	VFMADD231PS Y8, Y11, Y0
+	VMOVUPS (R13)(R11*1), Y11
+	VFMADD231PS Y8, Y11, Y1
+	VFMADD231PS Y9, Y11, Y0
+	VMOVUPS (R13)(R11*2), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y9, Y11, Y1
+	VFMADD231PS Y10, Y11, Y0
+	VMOVUPS (R13)(R12*1), Y11
+	VFMADD231PS Y8, Y11, Y3
+	VFMADD231PS Y9, Y11, Y2
+	VFMADD231PS Y10, Y11, Y1
+	VMOVUPS (R14), Y11
+	VFMADD231PS Y8, Y11, Y4
+	VFMADD231PS Y9, Y11, Y3
+	VFMADD231PS Y10, Y11, Y2
+	VMOVUPS (R14)(R11*1), Y11
+	VFMADD231PS Y8, Y11, Y5
+	VFMADD231PS Y9, Y11, Y4
+	VFMADD231PS Y10, Y11, Y3
+	VMOVUPS (R14)(R11*2), Y11
+	VFMADD231PS Y8, Y11, Y6
+	VFMADD231PS Y9, Y11, Y5
+	VFMADD231PS Y10, Y11, Y4
+	VMOVUPS (R14)(R12*1), Y11
+	VFMADD231PS Y8, Y11, Y7
+	VFMADD231PS Y9, Y11, Y6
+	VFMADD231PS Y10, Y11, Y5
+	VMOVUPS (R15), Y11
+	VFMADD231PS Y9, Y11, Y7
+	VFMADD231PS Y10, Y11, Y6
+	VMOVUPS (R15)(R11*1), Y11
+	VFMADD231PS Y10, Y11, Y7
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  d3yrow
+
+	MOVQ clamp+32(FP), AX
+	VBROADCASTSS (AX), Y12
+	VBROADCASTSS 4(AX), Y13
+	LEAQ (DI)(BX*1), R13
+	VMAXPS Y12, Y0, Y0
+	VMINPS Y13, Y0, Y0
+	VMOVUPS Y0, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y1, Y1
+	VMINPS Y13, Y1, Y1
+	VMOVUPS Y1, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y2, Y2
+	VMINPS Y13, Y2, Y2
+	VMOVUPS Y2, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y3, Y3
+	VMINPS Y13, Y3, Y3
+	VMOVUPS Y3, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y4, Y4
+	VMINPS Y13, Y4, Y4
+	VMOVUPS Y4, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y5, Y5
+	VMINPS Y13, Y5, Y5
+	VMOVUPS Y5, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y6, Y6
+	VMINPS Y13, Y6, Y6
+	VMOVUPS Y6, (R13)
+	ADDQ R11, R13
+	VMAXPS Y12, Y7, Y7
+	VMINPS Y13, Y7, Y7
+	VMOVUPS Y7, (R13)
+	ADDQ $32, BX
+	JMP  d3ych
+
+d3ynext:
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R11*8), DI
+	SUBQ $8, DX
+	JMP  d3ygrp
+
+d3ydone:
+	VZEROUPPER
+	RET
+
+
+// func dw3s1avx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+//	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+//
+// Depthwise rows of exactly three taps at stride 1 and dilation 1 (so that
+// srcStep = tapStride = cstride), npix a multiple of 8. A group of 8 output
+// pixels reads 10 input pixels per kernel row; each input vector is loaded
+// once and feeds up to three accumulators, halving the loads of the general
+// kernel.
+TEXT ·dw3s1avx512(SB), NOSPLIT, $0-112
+	MOVQ cstride+48(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cn+40(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
+
+d3zgrp:
+	TESTQ DX, DX
+	JZ    d3zdone
+	XORQ  BX, BX
+
+d3zch:
+	CMPQ BX, R8
+	JGE  d3znext
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+d3zrow:
+	VMOVUPS (R10), Z8
+	VMOVUPS (R10)(R11*1), Z9
+	VMOVUPS (R10)(R11*2), Z10
+	LEAQ (R13)(R11*4), R14
+	LEAQ (R14)(R11*4), R15
+	VMOVUPS (R13), Z11
+	VFMADD231PS Z8, Z11, Z0
+	VMOVUPS (R13)(R11*1), Z11
+	VFMADD231PS Z8, Z11, Z1
+	VFMADD231PS Z9, Z11, Z0
+	VMOVUPS (R13)(R11*2), Z11
+	VFMADD231PS Z8, Z11, Z2
+	VFMADD231PS Z9, Z11, Z1
+	VFMADD231PS Z10, Z11, Z0
+	VMOVUPS (R13)(R12*1), Z11
+	VFMADD231PS Z8, Z11, Z3
+	VFMADD231PS Z9, Z11, Z2
+	VFMADD231PS Z10, Z11, Z1
+	VMOVUPS (R14), Z11
+	VFMADD231PS Z8, Z11, Z4
+	VFMADD231PS Z9, Z11, Z3
+	VFMADD231PS Z10, Z11, Z2
+	VMOVUPS (R14)(R11*1), Z11
+	VFMADD231PS Z8, Z11, Z5
+	VFMADD231PS Z9, Z11, Z4
+	VFMADD231PS Z10, Z11, Z3
+	VMOVUPS (R14)(R11*2), Z11
+	VFMADD231PS Z8, Z11, Z6
+	VFMADD231PS Z9, Z11, Z5
+	VFMADD231PS Z10, Z11, Z4
+	VMOVUPS (R14)(R12*1), Z11
+	VFMADD231PS Z8, Z11, Z7
+	VFMADD231PS Z9, Z11, Z6
+	VFMADD231PS Z10, Z11, Z5
+	VMOVUPS (R15), Z11
+	VFMADD231PS Z9, Z11, Z7
+	VFMADD231PS Z10, Z11, Z6
+	VMOVUPS (R15)(R11*1), Z11
+	VFMADD231PS Z10, Z11, Z7
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  d3zrow
+
+	MOVQ clamp+32(FP), AX
+	VBROADCASTSS (AX), Z12
+	VBROADCASTSS 4(AX), Z13
+	LEAQ (DI)(BX*1), R13
+	VMAXPS Z12, Z0, Z0
+	VMINPS Z13, Z0, Z0
+	VMOVUPS Z0, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z1, Z1
+	VMINPS Z13, Z1, Z1
+	VMOVUPS Z1, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z2, Z2
+	VMINPS Z13, Z2, Z2
+	VMOVUPS Z2, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z3, Z3
+	VMINPS Z13, Z3, Z3
+	VMOVUPS Z3, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z4, Z4
+	VMINPS Z13, Z4, Z4
+	VMOVUPS Z4, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z5, Z5
+	VMINPS Z13, Z5, Z5
+	VMOVUPS Z5, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z6, Z6
+	VMINPS Z13, Z6, Z6
+	VMOVUPS Z6, (R13)
+	ADDQ R11, R13
+	VMAXPS Z12, Z7, Z7
+	VMINPS Z13, Z7, Z7
+	VMOVUPS Z7, (R13)
+	ADDQ $64, BX
+	JMP  d3zch
+
+d3znext:
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R11*8), DI
+	SUBQ $8, DX
+	JMP  d3zgrp
+
+d3zdone:
+	VZEROUPPER
+	RET
+

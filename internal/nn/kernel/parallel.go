@@ -1,9 +1,15 @@
 package kernel
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// parallel calls fn on contiguous chunks of [0,n), using up to threads
-// goroutines including the caller's. No pool outlives the call.
+// parallel calls fn on chunks of [0,n) from up to threads goroutines, the
+// caller's included. Chunks are claimed dynamically: a helper that is slow
+// to be scheduled (waking an idle core can cost tens of microseconds) finds
+// the work already done and leaves, so splitting never makes a call much
+// slower than running it on one goroutine. No pool outlives the call.
 func parallel(threads, n int, fn func(lo, hi int)) {
 	threads = min(threads, n)
 	if threads <= 1 {
@@ -12,16 +18,38 @@ func parallel(threads, n int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(threads - 1)
-	for t := 1; t < threads; t++ {
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(t*n/threads, (t+1)*n/threads)
+	// A few chunks per worker balance uneven rows without much claiming.
+	chunk := max(1, n/(threads*4))
+	chunks := (n + chunk - 1) / chunk
+	var next, done atomic.Int64
+	finished := make(chan struct{})
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			fn(c*chunk, min((c+1)*chunk, n))
+			if done.Add(1) == int64(chunks) {
+				close(finished)
+			}
+		}
 	}
-	fn(0, n/threads)
-	wg.Wait()
+	for t := 1; t < threads; t++ {
+		go work()
+	}
+	work()
+	<-finished
+}
+
+// minFlopsPerThread is the least work worth handing to another goroutine:
+// starting and joining one costs about a microsecond, in which the vector
+// kernels do some 100k floating-point operations.
+const minFlopsPerThread = 200_000
+
+// threadsFor caps threads so that each gets at least minFlopsPerThread.
+func threadsFor(threads, flops int) int {
+	return max(1, min(threads, flops/minFlopsPerThread))
 }
 
 // scratchPool hands out float32 buffers of one size, one per concurrent

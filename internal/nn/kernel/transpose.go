@@ -23,7 +23,7 @@ func NewConvTranspose(filter []float32, s ConvShape, e Epilogue) (*ConvTranspose
 	if err := s.check(len(filter), s.KH*s.KW*s.C*s.M, s.M, e); err != nil {
 		return nil, fmt.Errorf("conv transpose: %w", err)
 	}
-	return newConvTranspose(filter, s, e, bestImpl()), nil
+	return newConvTranspose(filter, s, e.clone(), bestImpl()), nil
 }
 
 func newConvTranspose(filter []float32, s ConvShape, e Epilogue, im *impl) *ConvTranspose {
@@ -31,7 +31,7 @@ func newConvTranspose(filter []float32, s ConvShape, e Epilogue, im *impl) *Conv
 	// The filter read as [(KH,KW,M) × C] is Bᵀ for B = [C × (KH,KW,M)].
 	t := &ConvTranspose{s: s, im: im, e: e, cols: cols, b: packB(filter, s.C, cols, true, Epilogue{})}
 	t.scratch.size = s.N * s.H * s.W * cols
-	t.ascr.size = im.mr * s.C
+	t.ascr.size = im.mr*s.C + maxMR*nr
 	return t
 }
 
@@ -43,6 +43,7 @@ func (t *ConvTranspose) Run(dst, src []float32, threads int) {
 	buf := t.scratch.get()
 	defer t.scratch.put(buf)
 	part := *buf
+	threads = threadsFor(threads, 2*s.N*s.H*s.W*s.C*t.cols)
 	sp := newSplit((s.N*s.H*s.W+t.im.mr-1)/t.im.mr, t.b.panels(), threads)
 	if threads <= 1 {
 		t.gemm(part, src, sp, 0, sp.units())
@@ -57,18 +58,19 @@ func (t *ConvTranspose) Run(dst, src []float32, threads int) {
 func (t *ConvTranspose) gemm(part, src []float32, sp split, lo, hi int) {
 	s := &t.s
 	rows, mr := s.N*s.H*s.W, t.im.mr
+	buf := t.ascr.get()
+	defer t.ascr.put(buf)
+	ab, tile := (*buf)[:mr*s.C], (*buf)[mr*s.C:]
 	for u := lo; u < hi; u++ {
 		rb, p0, p1 := sp.unit(u)
 		r0 := rb * mr
 		n := min(mr, rows-r0)
 		if n == mr {
-			t.im.block(t.b, src[r0*s.C:], s.C, 1, n, part[r0*t.cols:], t.cols, p0, p1)
+			t.im.block(t.b, src[r0*s.C:], s.C, 1, n, part[r0*t.cols:], t.cols, p0, p1, tile)
 			continue
 		}
-		ab := t.ascr.get()
-		copyRows(*ab, src[r0*s.C:], s.C, 1, n, mr, s.C)
-		t.im.block(t.b, *ab, s.C, 1, n, part[r0*t.cols:], t.cols, p0, p1)
-		t.ascr.put(ab)
+		copyRows(ab, src[r0*s.C:], s.C, 1, n, mr, s.C)
+		t.im.block(t.b, ab, s.C, 1, n, part[r0*t.cols:], t.cols, p0, p1, tile)
 	}
 }
 

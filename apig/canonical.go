@@ -1,0 +1,258 @@
+package apig
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// CanonicalURI returns the canonical form of a raw (still percent-encoded)
+// request path: decoded once ("+" stays a plus), split on "/" keeping empty
+// segments, each byte outside A-Z a-z 0-9 - _ . ~ encoded as upper-case %XX,
+// and a "/" appended when missing. Dot segments are kept, as the official
+// SDKs keep them.
+func CanonicalURI(rawPath string) (string, error) {
+	dec, err := unescape(rawPath)
+	if err != nil {
+		return "", fmt.Errorf("%w: path: %v", ErrMalformed, err)
+	}
+	b := make([]byte, 0, len(dec)+16)
+	for i := 0; i < len(dec); i++ {
+		c := dec[i]
+		if c == '/' {
+			b = append(b, '/')
+			continue
+		}
+		b = appendEscaped(b, c)
+	}
+	if len(b) == 0 || b[len(b)-1] != '/' {
+		b = append(b, '/')
+	}
+	return string(b), nil
+}
+
+// CanonicalQuery returns the canonical form of a raw query string: pairs split
+// on "&" (empty pieces dropped, a piece without "=" has an empty value),
+// decoded once with "+" as a literal plus, sorted by decoded name and then
+// value, byte-wise, and re-encoded like CanonicalURI. A malformed escape is an
+// error (ErrMalformed).
+func CanonicalQuery(rawQuery string) (string, error) {
+	return canonicalQuery(rawQuery, false)
+}
+
+type param struct{ name, value string }
+
+func canonicalQuery(rawQuery string, plusAsSpace bool) (string, error) {
+	if rawQuery == "" {
+		return "", nil
+	}
+	ps := make([]param, 0, strings.Count(rawQuery, "&")+1)
+	for piece := range strings.SplitSeq(rawQuery, "&") {
+		if piece == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(piece, "=")
+		if plusAsSpace {
+			name = strings.ReplaceAll(name, "+", " ")
+			value = strings.ReplaceAll(value, "+", " ")
+		}
+		n, err := unescape(name)
+		if err != nil {
+			return "", fmt.Errorf("%w: query: %v", ErrMalformed, err)
+		}
+		v, err := unescape(value)
+		if err != nil {
+			return "", fmt.Errorf("%w: query: %v", ErrMalformed, err)
+		}
+		ps = append(ps, param{n, v})
+	}
+	slices.SortFunc(ps, func(a, b param) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.value, b.value)
+	})
+	b := make([]byte, 0, len(rawQuery)+16)
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = appendEscapedString(b, p.name)
+		b = append(b, '=')
+		b = appendEscapedString(b, p.value)
+	}
+	return string(b), nil
+}
+
+// CanonicalHeaders returns the canonical header block for the signed header
+// names (lower case, in the order given): one "name:value" line per value,
+// values trimmed and, for a repeated header, sorted; each line ends in "\n".
+// The value of "host" is host (the Host header as received), since Go keeps
+// it out of the header map. A signed header absent from the request is an
+// error (ErrMalformed).
+func CanonicalHeaders(h http.Header, host string, signed []string) (string, error) {
+	var b strings.Builder
+	for _, name := range signed {
+		if name == "host" {
+			if host == "" {
+				return "", fmt.Errorf("%w: signed header host is missing", ErrMalformed)
+			}
+			b.WriteString("host:")
+			b.WriteString(strings.TrimSpace(host))
+			b.WriteByte('\n')
+			continue
+		}
+		vs := h.Values(name)
+		if len(vs) == 0 {
+			return "", fmt.Errorf("%w: signed header %s is missing", ErrMalformed, name)
+		}
+		if len(vs) > 1 {
+			trimmed := make([]string, len(vs))
+			for i, v := range vs {
+				trimmed[i] = strings.TrimSpace(v)
+			}
+			slices.Sort(trimmed)
+			vs = trimmed
+		}
+		for _, v := range vs {
+			b.WriteString(name)
+			b.WriteByte(':')
+			b.WriteString(strings.TrimSpace(v))
+			b.WriteByte('\n')
+		}
+	}
+	return b.String(), nil
+}
+
+// CanonicalRequest assembles the canonical request from its parts: the
+// method, the raw request target (path and optional "?query", as on the
+// request line), the headers, the Host value, the signed header names and
+// the payload hash.
+func CanonicalRequest(method, target string, h http.Header, host string, signed []string, payloadHash string) (string, error) {
+	return canonicalRequest(method, target, h, host, signed, payloadHash, false)
+}
+
+func canonicalRequest(method, target string, h http.Header, host string, signed []string, payloadHash string, plusAsSpace bool) (string, error) {
+	path, query, _ := strings.Cut(target, "?")
+	uri, err := CanonicalURI(path)
+	if err != nil {
+		return "", err
+	}
+	q, err := canonicalQuery(query, plusAsSpace)
+	if err != nil {
+		return "", err
+	}
+	hs, err := CanonicalHeaders(h, host, signed)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(len(method) + len(uri) + len(q) + len(hs) + 16*len(signed) + len(payloadHash) + 8)
+	b.WriteString(method)
+	b.WriteByte('\n')
+	b.WriteString(uri)
+	b.WriteByte('\n')
+	b.WriteString(q)
+	b.WriteByte('\n')
+	b.WriteString(hs)
+	b.WriteByte('\n')
+	for i, n := range signed {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(n)
+	}
+	b.WriteByte('\n')
+	b.WriteString(payloadHash)
+	return b.String(), nil
+}
+
+// requestTarget returns the raw path and query of r as on the request line,
+// stripping scheme and authority from an absolute-form target. For a client
+// request (no RequestURI) it uses the URL's escaped form.
+func requestTarget(r *http.Request) string {
+	t := r.RequestURI
+	if t == "" {
+		if r.URL == nil {
+			return "/"
+		}
+		t = r.URL.EscapedPath()
+		if r.URL.RawQuery != "" || r.URL.ForceQuery {
+			t += "?" + r.URL.RawQuery
+		}
+		return t
+	}
+	if !strings.HasPrefix(t, "/") {
+		if i := strings.Index(t, "://"); i >= 0 {
+			rest := t[i+3:]
+			if j := strings.IndexAny(rest, "/?"); j >= 0 {
+				t = rest[j:]
+			} else {
+				t = "/"
+			}
+		}
+	}
+	return t
+}
+
+const upperhex = "0123456789ABCDEF"
+
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+func appendEscaped(b []byte, c byte) []byte {
+	if unreserved(c) {
+		return append(b, c)
+	}
+	return append(b, '%', upperhex[c>>4], upperhex[c&15])
+}
+
+func appendEscapedString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		b = appendEscaped(b, s[i])
+	}
+	return b
+}
+
+// unescape percent-decodes s once; "+" is left alone. It returns s itself
+// when there is nothing to decode.
+func unescape(s string) (string, error) {
+	n := strings.IndexByte(s, '%')
+	if n < 0 {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:n]...)
+	for i := n; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			b = append(b, c)
+			continue
+		}
+		if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
+			end := min(i+3, len(s))
+			return "", fmt.Errorf("invalid escape %q", s[i:end])
+		}
+		b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+		i += 2
+	}
+	return string(b), nil
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}

@@ -1,0 +1,310 @@
+package cert
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DateLayout is how both dialects print dates ("2006-01-02 15:04:05").
+const DateLayout = "2006-01-02 15:04:05"
+
+// DeriveID returns the stable id of a certificate that arrives without
+// one: 32 hex characters over its type and certificate number, so the same
+// certificate imported twice gets the same id.
+func DeriveID(typeCode, typeName, certNo string) string {
+	t := strings.TrimSpace(typeCode)
+	if t == "" {
+		t = NameKey(typeName)
+	}
+	sum := md5.Sum([]byte("cert\x00" + t + "\x00" + CodeKey(certNo)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Valid reports whether the certificate counts as valid for ranking.
+func (r *Record) Valid() bool { return r.Status == StatusValid }
+
+// Prepare completes a record before it is stored: it trims scalar fields,
+// derives a missing id, adds the holder to Parties when absent, and
+// rejects records that cannot be found or shown.
+func Prepare(r *Record) error {
+	for _, p := range []*string{&r.ID, &r.CertNo, &r.TypeCode, &r.TypeName, &r.Name, &r.Status, &r.EnterpriseName, &r.CreditCode, &r.RegNo} {
+		*p = strings.TrimSpace(*p)
+	}
+	switch {
+	case r.CertNo == "":
+		return errors.New("missing certificate number")
+	case r.TypeCode == "" && r.TypeName == "":
+		return errors.New("missing certificate type")
+	case r.EnterpriseName == "":
+		return errors.New("missing enterprise name")
+	}
+	if r.ID == "" {
+		r.ID = DeriveID(r.TypeCode, r.TypeName, r.CertNo)
+	}
+	if len(r.ID) > 64 {
+		return fmt.Errorf("id longer than 64 characters")
+	}
+	if !r.EndDate.IsZero() && !r.StartDate.IsZero() && r.EndDate.Before(r.StartDate) {
+		return fmt.Errorf("end date %s before start date %s", r.EndDate.Format(time.DateOnly), r.StartDate.Format(time.DateOnly))
+	}
+	holder := NameKey(r.EnterpriseName)
+	for _, p := range r.Parties {
+		if NameKey(p.Name) == holder {
+			return nil
+		}
+	}
+	r.Parties = append([]Party{{Role: RoleHolder, Name: r.EnterpriseName, Code: r.CreditCode}}, r.Parties...)
+	return nil
+}
+
+// RoleHolder is the party role of the certificate holder.
+const RoleHolder = "获证组织"
+
+// Fingerprint hashes everything a record shows; a store compares it to
+// tell an unchanged re-import from an update.
+func Fingerprint(r Record) [32]byte {
+	return sha256.Sum256(r.AppendJSON(nil))
+}
+
+// NameKeys are the two match keys of one company name on a certificate.
+type NameKeys struct {
+	Exact string // NameKey
+	Fuzzy string // FuzzyKey
+}
+
+// IndexKeys returns what a store indexes for a record: the name keys of
+// every party (holder first, duplicates removed) and every code a keyword
+// may carry (credit codes, the org codes inside them, registration
+// number), canonicalised by CodeKey.
+func IndexKeys(r Record) (names []NameKeys, codes []string) {
+	seenName := map[string]bool{}
+	addName := func(s string) {
+		k := NameKey(s)
+		if k == "" || seenName[k] {
+			return
+		}
+		seenName[k] = true
+		names = append(names, NameKeys{Exact: k, Fuzzy: FuzzyKey(s)})
+	}
+	seenCode := map[string]bool{}
+	addCode := func(s string) {
+		k := CodeKey(s)
+		if k == "" || seenCode[k] {
+			return
+		}
+		seenCode[k] = true
+		codes = append(codes, k)
+		if org := OrgCodeOf(k); org != "" && !seenCode[org] {
+			seenCode[org] = true
+			codes = append(codes, org)
+		}
+	}
+	addName(r.EnterpriseName)
+	addCode(r.CreditCode)
+	addCode(r.RegNo)
+	for _, p := range r.Parties {
+		addName(p.Name)
+		addCode(p.Code)
+	}
+	return names, codes
+}
+
+// recordJSON is the canonical JSONL shape (zheng cert gen writes it, zheng
+// cert import reads it). Detail fields are [name, value] pairs so that
+// order survives and a null value stays null.
+type recordJSON struct {
+	ID             string        `json:"id,omitempty"`
+	CertNo         string        `json:"certNo"`
+	TypeCode       string        `json:"typeCode,omitempty"`
+	TypeName       string        `json:"typeName"`
+	Name           string        `json:"name,omitempty"`
+	Status         string        `json:"status"`
+	EnterpriseName string        `json:"enterpriseName"`
+	CreditCode     string        `json:"creditCode,omitempty"`
+	RegNo          string        `json:"regNo,omitempty"`
+	Parties        []partyJSON   `json:"parties,omitempty"`
+	StartDate      string        `json:"startDate,omitempty"`
+	EndDate        string        `json:"endDate,omitempty"`
+	Detail         []sectionJSON `json:"detail,omitempty"`
+}
+
+type partyJSON struct {
+	Role string `json:"role"`
+	Name string `json:"name"`
+	Code string `json:"code,omitempty"`
+}
+
+type sectionJSON struct {
+	Name   string       `json:"section"`
+	Fields [][2]*string `json:"fields"`
+}
+
+// MarshalJSON writes the canonical JSONL shape.
+func (r Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+
+// AppendJSON appends the canonical JSONL shape of r (one line, no
+// newline). It is MarshalJSON without reflection, for bulk writers.
+func (r *Record) AppendJSON(b []byte) []byte {
+	str := func(b []byte, key, v string, omitEmpty bool) []byte {
+		if omitEmpty && v == "" {
+			return b
+		}
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, key)
+		b = append(b, ':')
+		return AppendJSONString(b, v)
+	}
+	b = append(b, '{')
+	b = str(b, "id", r.ID, true)
+	b = str(b, "certNo", r.CertNo, false)
+	b = str(b, "typeCode", r.TypeCode, true)
+	b = str(b, "typeName", r.TypeName, false)
+	b = str(b, "name", r.Name, true)
+	b = str(b, "status", r.Status, false)
+	b = str(b, "enterpriseName", r.EnterpriseName, false)
+	b = str(b, "creditCode", r.CreditCode, true)
+	b = str(b, "regNo", r.RegNo, true)
+	if len(r.Parties) > 0 {
+		b = append(b, `,"parties":[`...)
+		for i, p := range r.Parties {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = str(b, "role", p.Role, false)
+			b = str(b, "name", p.Name, false)
+			b = str(b, "code", p.Code, true)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = str(b, "startDate", formatDate(r.StartDate), true)
+	b = str(b, "endDate", formatDate(r.EndDate), true)
+	if len(r.Detail) > 0 {
+		b = append(b, `,"detail":[`...)
+		for i, sec := range r.Detail {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"section":`...)
+			b = AppendJSONString(b, sec.Name)
+			b = append(b, `,"fields":[`...)
+			for j, f := range sec.Fields {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '[')
+				b = AppendJSONString(b, f.Name)
+				if f.Value == nil {
+					b = append(b, ",null]"...)
+				} else {
+					b = append(b, ',')
+					b = AppendJSONString(b, *f.Value)
+					b = append(b, ']')
+				}
+			}
+			b = append(b, "]}"...)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// UnmarshalJSON reads the canonical JSONL shape. Dates may be
+// "2006-01-02", "2006-01-02 15:04:05" or RFC 3339.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	var j recordJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	start, err := ParseDate(j.StartDate)
+	if err != nil {
+		return fmt.Errorf("startDate: %w", err)
+	}
+	end, err := ParseDate(j.EndDate)
+	if err != nil {
+		return fmt.Errorf("endDate: %w", err)
+	}
+	*r = Record{
+		ID: j.ID, CertNo: j.CertNo, TypeCode: j.TypeCode, TypeName: j.TypeName, Name: j.Name,
+		Status: j.Status, EnterpriseName: j.EnterpriseName, CreditCode: j.CreditCode, RegNo: j.RegNo,
+		StartDate: start, EndDate: end,
+	}
+	for _, p := range j.Parties {
+		r.Parties = append(r.Parties, Party(p))
+	}
+	for _, s := range j.Detail {
+		sec := Section{Name: s.Name, Fields: make([]Field, len(s.Fields))}
+		for i, f := range s.Fields {
+			if f[0] == nil {
+				return fmt.Errorf("detail %q: field %d has no name", s.Name, i+1)
+			}
+			sec.Fields[i] = Field{Name: *f[0], Value: f[1]}
+		}
+		r.Detail = append(r.Detail, sec)
+	}
+	return nil
+}
+
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(DateLayout)
+}
+
+// ParseDate reads a date as certificate data writes it: "2006-01-02",
+// "2006/01/02", "20060102", "2006-01-02 15:04:05" or RFC 3339. The empty
+// string is the zero time. Dates carry no zone; they are kept as UTC
+// wall-clock values.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.DateOnly, DateLayout, "2006/01/02", "20060102", "2006/1/2", "2006-1-2", time.RFC3339, "2006-01-02T15:04:05", "2006/01/02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if layout == time.RFC3339 {
+				y, m, d := t.Date()
+				hh, mm, ss := t.Clock()
+				t = time.Date(y, m, d, hh, mm, ss, 0, time.UTC)
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
+}
+
+// NormalizeStatus maps the status spellings found in certificate data
+// (CNCA codes 01–05, 正常, 已撤销, 过期失效, 无效（逾期未换证）, …) to the five
+// Status values. ok is false for a value it does not know.
+func NormalizeStatus(s string) (status string, ok bool) {
+	k := NameKey(s)
+	switch k {
+	case "01", "1", StatusValid, "正常", "当前批件", "新立", "VALID":
+		return StatusValid, true
+	case "02", "2", StatusSuspended, "已暂停", "SUSPENDED":
+		return StatusSuspended, true
+	case "03", "3", StatusWithdrawn, "已撤销", "WITHDRAWN", "REVOKED":
+		return StatusWithdrawn, true
+	case "04", "4", StatusCancelled, "已注销", "注销(非申请)", "证书注销", "无效(依申请注销)", "CANCELLED":
+		return StatusCancelled, true
+	case "05", "5", StatusExpired, "已过期", "过期失效", "无效(逾期未换证)", "EXPIRED":
+		return StatusExpired, true
+	}
+	return "", false
+}

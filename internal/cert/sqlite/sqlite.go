@@ -1,0 +1,431 @@
+// Package sqlite is the certificate Store on SQLite (pure Go, through
+// modernc.org/sqlite): the default for a single machine. The database file
+// is shared with other subsystems, so every table here is prefixed cert_
+// and the connection uses WAL and a busy timeout. Names are indexed for
+// containment search with an FTS5 table of character bigrams (see
+// cert.Bigrams), one row per certificate.
+//
+// Most code should open a store with cert/certstore, which picks SQLite or
+// PostgreSQL from the configuration.
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/zhengapi/zheng/internal/cert"
+)
+
+// Store is a cert.Store on one SQLite database file. It is safe for
+// concurrent use.
+type Store struct {
+	db *sql.DB
+}
+
+var _ cert.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	// A 64 MiB page cache per connection keeps the random-order index
+	// pages of a large import in memory; checkpoints every 16 MiB of WAL
+	// rewrite hot pages less often.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)",
+		"cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(4000)"} {
+		q.Add("_pragma", p)
+	}
+	// Writers take the lock at BEGIN, so two importers queue on the busy
+	// timeout instead of failing to upgrade a read lock.
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrations are applied in order, each in its own transaction; the
+// applied versions are recorded in cert_schema_migrations. Never edit a
+// released migration: append a new one.
+var migrations = []string{
+	1: `
+CREATE TABLE cert_records (
+	rid        INTEGER PRIMARY KEY,
+	id         TEXT NOT NULL UNIQUE,
+	type_code  TEXT NOT NULL,
+	valid      INTEGER NOT NULL,
+	start_date INTEGER NOT NULL,
+	fp         BLOB NOT NULL,
+	body       BLOB NOT NULL
+);
+CREATE TABLE cert_names (
+	rid       INTEGER NOT NULL,
+	name_key  TEXT NOT NULL,
+	fuzzy_key TEXT NOT NULL,
+	PRIMARY KEY (rid, name_key)
+) WITHOUT ROWID;
+CREATE INDEX cert_names_key ON cert_names(name_key);
+CREATE TABLE cert_codes (
+	code TEXT NOT NULL,
+	rid  INTEGER NOT NULL,
+	PRIMARY KEY (code, rid)
+) WITHOUT ROWID;
+CREATE INDEX cert_codes_rid ON cert_codes(rid);
+-- One row per certificate (rowid = cert_records.rid): the bigrams of all
+-- its parties' fuzzy keys, each name's run separated by gramSep.
+CREATE VIRTUAL TABLE cert_fts USING fts5(
+	grams, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
+);
+`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS cert_schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	for v := 1; v < len(migrations); v++ {
+		if err := s.apply(ctx, v); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, v int) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cert_schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cert_schema_migrations(version) VALUES (?)`, v); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Get implements cert.Store.
+func (s *Store) Get(ctx context.Context, id string) (cert.Record, error) {
+	var body []byte
+	err := s.db.QueryRowContext(ctx, `SELECT body FROM cert_records WHERE id = ?`, id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cert.Record{}, fmt.Errorf("id %q: %w", id, cert.ErrNotFound)
+	}
+	if err != nil {
+		return cert.Record{}, fmt.Errorf("get certificate: %w", err)
+	}
+	var r cert.Record
+	if err := json.Unmarshal(body, &r); err != nil {
+		return cert.Record{}, fmt.Errorf("decode certificate %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Count implements cert.Store.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cert_records`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count certificates: %w", err)
+	}
+	return n, nil
+}
+
+const order = ` ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id LIMIT ? OFFSET ?`
+
+// Find implements cert.Store.
+func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
+	var (
+		from string
+		args []any
+	)
+	switch m.Kind {
+	case cert.MatchCode:
+		if len(m.Codes) == 0 {
+			return cert.Page{}, nil
+		}
+		from = `(SELECT DISTINCT rid, 0 AS score FROM cert_codes WHERE code IN (?` + strings.Repeat(",?", len(m.Codes)-1) + `))`
+		for _, c := range m.Codes {
+			args = append(args, c)
+		}
+	case cert.MatchName:
+		from = `(SELECT DISTINCT rid, 0 AS score FROM cert_names WHERE name_key = ?)`
+		args = append(args, m.Key)
+	case cert.MatchFuzzy:
+		// Tier (equal, prefix, contains) times a large factor plus the
+		// name length; a certificate ranks by its closest party.
+		// The full-text index finds the certificates; their names are
+		// then checked and scored one by one.
+		from = `(SELECT n.rid AS rid, MIN(CASE WHEN n.fuzzy_key = ? THEN 0 WHEN substr(n.fuzzy_key, 1, ?) = ? THEN 1 ELSE 2 END * 1000000 + length(n.fuzzy_key)) AS score
+			FROM cert_names n WHERE n.rid IN (SELECT rowid FROM cert_fts WHERE cert_fts MATCH ?) AND instr(n.fuzzy_key, ?) > 0 GROUP BY n.rid)`
+		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, `"`+cert.Bigrams(m.Key)+`"`, m.Key)
+	default:
+		return cert.Page{}, fmt.Errorf("unknown match kind %d", m.Kind)
+	}
+	where := ""
+	if m.TypeCode != "" {
+		where = ` WHERE r.type_code = ?`
+		args = append(args, m.TypeCode)
+	}
+	base := ` FROM ` + from + ` m JOIN cert_records r ON r.rid = m.rid` + where
+	rows, err := s.db.QueryContext(ctx, `SELECT r.body, count(*) OVER ()`+base+order, append(args, m.Limit, m.Offset)...)
+	if err != nil {
+		return cert.Page{}, fmt.Errorf("search certificates: %w", err)
+	}
+	defer rows.Close()
+	page := cert.Page{Items: []cert.Record{}}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body, &page.Total); err != nil {
+			return cert.Page{}, fmt.Errorf("search certificates: %w", err)
+		}
+		var r cert.Record
+		if err := json.Unmarshal(body, &r); err != nil {
+			return cert.Page{}, fmt.Errorf("decode certificate: %w", err)
+		}
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return cert.Page{}, fmt.Errorf("search certificates: %w", err)
+	}
+	if len(page.Items) == 0 && m.Offset > 0 {
+		// Past the last page the window count has no row to ride on.
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+base, args...).Scan(&page.Total); err != nil {
+			return cert.Page{}, fmt.Errorf("count matches: %w", err)
+		}
+	}
+	return page, nil
+}
+
+// gramSep separates the bigram runs of different names in a cert_fts
+// row. It is a three-character token, so no phrase of bigrams contains it
+// and no match spans two names.
+const gramSep = " 丨丨丨 "
+
+// prepared is a record encoded for writing.
+type prepared struct {
+	rec   *cert.Record
+	body  []byte
+	fp    [32]byte
+	names []cert.NameKeys
+	codes []string
+	grams string
+}
+
+// encode does the CPU work of a batch on every core before the
+// transaction, which is single-threaded.
+func encode(recs []cert.Record) []prepared {
+	out := make([]prepared, len(recs))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(recs); i += workers {
+				r := &recs[i]
+				p := &out[i]
+				p.rec = r
+				p.body = r.AppendJSON(make([]byte, 0, 2048))
+				p.fp = sha256.Sum256(p.body)
+				p.names, p.codes = cert.IndexKeys(*r)
+				var g strings.Builder
+				for j, n := range p.names {
+					if j > 0 {
+						g.WriteString(gramSep)
+					}
+					g.WriteString(cert.Bigrams(n.Fuzzy))
+				}
+				p.grams = g.String()
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// Upsert implements cert.Store.
+func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
+	var st cert.UpsertStats
+	if len(recs) == 0 {
+		return st, nil
+	}
+	for i := range recs {
+		if recs[i].ID == "" {
+			return st, fmt.Errorf("record %d (%s): empty id", i+1, recs[i].CertNo)
+		}
+	}
+	enc := encode(recs)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return st, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	w, err := newWriter(ctx, tx)
+	if err != nil {
+		return st, err
+	}
+	defer w.close()
+	for i := range enc {
+		if err := w.upsert(ctx, &enc[i], &st); err != nil {
+			return cert.UpsertStats{}, fmt.Errorf("certificate %s: %w", enc[i].rec.ID, err)
+		}
+	}
+	if err := w.flush(ctx, tx); err != nil {
+		return cert.UpsertStats{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return cert.UpsertStats{}, fmt.Errorf("commit: %w", err)
+	}
+	return st, nil
+}
+
+// writer holds the statements of one Upsert transaction and the index
+// rows it writes in bulk at the end.
+type writer struct {
+	lookup, insert, update, delNames, delFTS, delCodes *sql.Stmt
+	names, fts, codes                                  []any
+}
+
+func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
+	w := &writer{}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&w.lookup, `SELECT rid, fp FROM cert_records WHERE id = ?`},
+		{&w.insert, `INSERT INTO cert_records(id, type_code, valid, start_date, fp, body) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&w.update, `UPDATE cert_records SET type_code = ?, valid = ?, start_date = ?, fp = ?, body = ? WHERE rid = ?`},
+		{&w.delFTS, `DELETE FROM cert_fts WHERE rowid = ?`},
+		{&w.delNames, `DELETE FROM cert_names WHERE rid = ?`},
+		{&w.delCodes, `DELETE FROM cert_codes WHERE rid = ?`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return w, nil
+}
+
+func (w *writer) close() {
+	for _, st := range []*sql.Stmt{w.lookup, w.insert, w.update, w.delNames, w.delFTS, w.delCodes} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (w *writer) upsert(ctx context.Context, p *prepared, st *cert.UpsertStats) error {
+	r := p.rec
+	var (
+		rid   int64
+		oldFP []byte
+	)
+	err := w.lookup.QueryRowContext(ctx, r.ID).Scan(&rid, &oldFP)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := w.insert.ExecContext(ctx, r.ID, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body)
+		if err != nil {
+			return err
+		}
+		if rid, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		st.Inserted++
+	case err != nil:
+		return err
+	case string(oldFP) == string(p.fp[:]):
+		st.Unchanged++
+		return nil
+	default:
+		if _, err := w.update.ExecContext(ctx, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, rid); err != nil {
+			return err
+		}
+		for _, del := range []*sql.Stmt{w.delFTS, w.delNames, w.delCodes} {
+			if _, err := del.ExecContext(ctx, rid); err != nil {
+				return err
+			}
+		}
+		st.Updated++
+	}
+	for _, n := range p.names {
+		w.names = append(w.names, rid, n.Exact, n.Fuzzy)
+	}
+	for _, c := range p.codes {
+		w.codes = append(w.codes, c, rid)
+	}
+	w.fts = append(w.fts, rid, p.grams)
+	return nil
+}
+
+// flush writes the collected index rows with multi-row INSERTs, which
+// cost far less per row than one statement each.
+func (w *writer) flush(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range []struct {
+		head string
+		cols int
+		args []any
+	}{
+		{`INSERT OR IGNORE INTO cert_names(rid, name_key, fuzzy_key) VALUES `, 3, w.names},
+		{`INSERT OR IGNORE INTO cert_codes(code, rid) VALUES `, 2, w.codes},
+		{`INSERT INTO cert_fts(rowid, grams) VALUES `, 2, w.fts},
+	} {
+		row := "(?" + strings.Repeat(",?", t.cols-1) + ")"
+		const maxRows = 500
+		var full *sql.Stmt
+		for args := t.args; len(args) > 0; {
+			n := min(len(args)/t.cols, maxRows)
+			chunk := args[:n*t.cols]
+			args = args[n*t.cols:]
+			var err error
+			if n == maxRows {
+				if full == nil {
+					q := t.head + row + strings.Repeat(","+row, n-1)
+					if full, err = tx.PrepareContext(ctx, q); err != nil {
+						return fmt.Errorf("prepare index insert: %w", err)
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, chunk...)
+			} else {
+				_, err = tx.ExecContext(ctx, t.head+row+strings.Repeat(","+row, n-1), chunk...)
+			}
+			if err != nil {
+				return fmt.Errorf("write index: %w", err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package face
+
+import (
+	"image"
+	"image/color"
+	"math"
+)
+
+// raster is an RGB image held as float32 values in 0..255, row-major,
+// three values per pixel. Pixel (x, y) covers [x, x+1) × [y, y+1).
+type raster struct {
+	w, h int
+	pix  []float32
+}
+
+// newRaster copies img into a raster, averaging k×k blocks of source pixels
+// (k ≥ 1) so that large photos are read once and the model crops sample a
+// small, already low-passed copy. Pixel (x, y) of the result covers source
+// pixels [x*k, x*k+k) × [y*k, y*k+k) relative to img.Bounds().Min.
+func newRaster(img image.Image, k int) *raster {
+	b := img.Bounds()
+	w, h := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
+	r := &raster{w: w, h: h, pix: make([]float32, w*h*3)}
+	cnt := make([]float32, w)
+	row := make([]float32, w*3)
+	for ty := 0; ty < h; ty++ {
+		clear(row)
+		clear(cnt)
+		for sy := b.Min.Y + ty*k; sy < b.Min.Y+ty*k+k && sy < b.Max.Y; sy++ {
+			addRow(img, sy, k, row, cnt)
+		}
+		out := r.pix[ty*w*3 : (ty+1)*w*3]
+		for x := range w {
+			inv := 1 / cnt[x]
+			out[3*x] = row[3*x] * inv
+			out[3*x+1] = row[3*x+1] * inv
+			out[3*x+2] = row[3*x+2] * inv
+		}
+	}
+	return r
+}
+
+// addRow accumulates source row sy into acc (binned by k columns) and counts
+// the pixels added per bin, with fast paths for the types decoders return.
+func addRow(img image.Image, sy, k int, acc, cnt []float32) {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.YCbCr:
+		for sx := b.Min.X; sx < b.Max.X; sx++ {
+			yi, ci := m.YOffset(sx, sy), m.COffset(sx, sy)
+			rr, gg, bb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			bin := (sx - b.Min.X) / k
+			acc[3*bin] += float32(rr)
+			acc[3*bin+1] += float32(gg)
+			acc[3*bin+2] += float32(bb)
+			cnt[bin]++
+		}
+	case *image.RGBA:
+		p := m.Pix[m.PixOffset(b.Min.X, sy):]
+		for i := range b.Dx() {
+			bin := i / k
+			acc[3*bin] += float32(p[4*i])
+			acc[3*bin+1] += float32(p[4*i+1])
+			acc[3*bin+2] += float32(p[4*i+2])
+			cnt[bin]++
+		}
+	case *image.NRGBA:
+		p := m.Pix[m.PixOffset(b.Min.X, sy):]
+		for i := range b.Dx() {
+			bin := i / k
+			acc[3*bin] += float32(p[4*i])
+			acc[3*bin+1] += float32(p[4*i+1])
+			acc[3*bin+2] += float32(p[4*i+2])
+			cnt[bin]++
+		}
+	case *image.Gray:
+		p := m.Pix[m.PixOffset(b.Min.X, sy):]
+		for i := range b.Dx() {
+			bin := i / k
+			v := float32(p[i])
+			acc[3*bin] += v
+			acc[3*bin+1] += v
+			acc[3*bin+2] += v
+			cnt[bin]++
+		}
+	default:
+		for sx := b.Min.X; sx < b.Max.X; sx++ {
+			c := color.NRGBAModel.Convert(img.At(sx, sy)).(color.NRGBA)
+			bin := (sx - b.Min.X) / k
+			acc[3*bin] += float32(c.R)
+			acc[3*bin+1] += float32(c.G)
+			acc[3*bin+2] += float32(c.B)
+			cnt[bin]++
+		}
+	}
+}
+
+// bilinear samples the raster at continuous position (x, y) (pixel centres
+// at i+0.5) into dst[0:3]. Positions outside the image read as black, as
+// TensorFlow's cropAndResize with extrapolation value 0 does.
+func (r *raster) bilinear(x, y float64, dst []float32) {
+	x -= 0.5
+	y -= 0.5
+	x0, y0 := math.Floor(x), math.Floor(y)
+	fx, fy := float32(x-x0), float32(y-y0)
+	ix, iy := int(x0), int(y0)
+	var c [4][3]float32
+	for j := range 2 {
+		for i := range 2 {
+			px, py := ix+i, iy+j
+			if px < 0 || py < 0 || px >= r.w || py >= r.h {
+				// Clamp inside a half-pixel margin so edges do not darken.
+				if px < -1 || py < -1 || px > r.w || py > r.h {
+					continue
+				}
+				px = min(max(px, 0), r.w-1)
+				py = min(max(py, 0), r.h-1)
+			}
+			o := (py*r.w + px) * 3
+			c[j*2+i] = [3]float32{r.pix[o], r.pix[o+1], r.pix[o+2]}
+		}
+	}
+	for ch := range 3 {
+		top := c[0][ch] + (c[1][ch]-c[0][ch])*fx
+		bot := c[2][ch] + (c[3][ch]-c[2][ch])*fx
+		dst[ch] = top + (bot-top)*fy
+	}
+}
+
+// affine maps a destination pixel position (u, v) to source coordinates:
+// src = O + u*U + v*V.
+type affine struct {
+	O, U, V Point
+}
+
+func (a affine) apply(u, v float64) Point {
+	return Point{a.O.X + u*a.U.X + v*a.V.X, a.O.Y + u*a.U.Y + v*a.V.Y}
+}
+
+// squareCrop returns the affine that maps an n×n crop onto the square of
+// side `side` centred at c and rotated by theta radians (image
+// coordinates, clockwise as seen on screen).
+func squareCrop(c Point, side, theta float64, n int) affine {
+	s := side / float64(n)
+	cos, sin := math.Cos(theta), math.Sin(theta)
+	U := Point{cos * s, sin * s}
+	V := Point{-sin * s, cos * s}
+	h := float64(n) / 2
+	return affine{O: Point{c.X - h*U.X - h*V.X, c.Y - h*U.Y - h*V.Y}, U: U, V: V}
+}
+
+// warp resamples the source into a w×h RGB tensor (0..255 values) through
+// a, which is in full-resolution source pixels; src is a raster reduced by
+// factor k. It supersamples when the map shrinks, so small crops of large
+// photos do not alias.
+func warp(src *raster, k int, a affine, w, h int, dst []float32) {
+	inv := 1 / float64(k)
+	scale := math.Max(math.Hypot(a.U.X, a.U.Y), math.Hypot(a.V.X, a.V.Y)) * inv
+	n := min(max(int(math.Ceil(scale)), 1), 4)
+	wt := 1 / float32(n*n)
+	var px [3]float32
+	for v := range h {
+		for u := range w {
+			var acc [3]float32
+			for sj := range n {
+				for si := range n {
+					p := a.apply(float64(u)+(float64(si)+0.5)/float64(n), float64(v)+(float64(sj)+0.5)/float64(n))
+					src.bilinear(p.X*inv, p.Y*inv, px[:])
+					acc[0] += px[0]
+					acc[1] += px[1]
+					acc[2] += px[2]
+				}
+			}
+			o := (v*w + u) * 3
+			dst[o] = acc[0] * wt
+			dst[o+1] = acc[1] * wt
+			dst[o+2] = acc[2] * wt
+		}
+	}
+}

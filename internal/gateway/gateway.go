@@ -1,0 +1,482 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zhengapi/zheng/apig"
+	"github.com/zhengapi/zheng/internal/gateway/ratelimit"
+	"github.com/zhengapi/zheng/internal/reqinfo"
+)
+
+// Limiter throttles per key; ratelimit.Memory and ratelimit.Redis
+// implement it. An error means the request was allowed anyway (fail open)
+// and is only logged.
+type Limiter interface {
+	Allow(ctx context.Context, key string, l ratelimit.Limit) (bool, error)
+}
+
+// Rule decides from a route's envelope code whether a call spends from the
+// package.
+type Rule func(code int) bool
+
+// SuccessOnly is the billing rule of every route today: only code 200
+// (success) spends; failures, parameter errors and 企查查's 201 "no
+// result" are free.
+func SuccessOnly(code int) bool { return code == 200 }
+
+// Options tune a Gateway; a nil *Options or zero fields mean the defaults.
+type Options struct {
+	// Skew is the accepted difference between the caller's clock
+	// (X-Sdk-Date, Timespan) and ours, either way; default 15 minutes.
+	Skew time.Duration
+	// Limiter enforces apps' rate limits; default an in-process limiter.
+	Limiter Limiter
+	// Rules maps route patterns (as registered, e.g. "POST
+	// /enterprise/certificate/list") to billing rules; routes not listed
+	// use SuccessOnly.
+	Rules map[string]Rule
+	// CacheTTL is how long an app looked up by credential is reused
+	// before the store is asked again. Changes made through this
+	// process's Apps apply at once; changes made by another process
+	// (the CLI, a second server) apply within CacheTTL. Default 2 s;
+	// negative disables the cache.
+	CacheTTL time.Duration
+	// MaxSignedBody is the largest body a signed request may carry (it is
+	// read to hash it); default 12 MiB, as on APIG.
+	MaxSignedBody int64
+	// RefuseUnsignedPayload refuses signatures that leave the body out
+	// (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
+	RefuseUnsignedPayload bool
+	// Usage* size the usage writer: queue length (default 8192), batch
+	// size (256) and longest wait before a batch is written (200 ms).
+	UsageQueue      int
+	UsageBatch      int
+	UsageFlushEvery time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives store failures and dropped usage records.
+	Logger *slog.Logger
+}
+
+// Gateway authenticates, charges and records calls. Create it with New and
+// stop it with Close, which flushes usage records.
+type Gateway struct {
+	store   Store
+	keys    *Keyring
+	apps    *Apps
+	opts    Options
+	limiter Limiter
+	log     *slog.Logger
+	cache   appCache
+	usage   *usageWriter
+}
+
+// New returns a gateway over store. It starts the usage writer.
+func New(store Store, keys *Keyring, opts *Options) *Gateway {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Skew <= 0 {
+		o.Skew = apig.DefaultSkew
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = 2 * time.Second
+	}
+	if o.MaxSignedBody <= 0 {
+		o.MaxSignedBody = 12 << 20
+	}
+	if o.Limiter == nil {
+		o.Limiter = ratelimit.NewMemory(o.Now)
+	}
+	g := &Gateway{store: store, keys: keys, opts: o, limiter: o.Limiter, log: o.Logger,
+		cache: appCache{m: make(map[string]cacheEntry)}}
+	g.apps = NewApps(store, keys, o.Now)
+	g.apps.changed = g.cache.clear
+	g.usage = newUsageWriter(store, o.Logger, o.UsageQueue, o.UsageBatch, o.UsageFlushEvery)
+	return g
+}
+
+// Apps returns the app manager bound to this gateway's cache.
+func (g *Gateway) Apps() *Apps { return g.apps }
+
+// Close stops the usage writer after writing what it holds, or when ctx ends.
+func (g *Gateway) Close(ctx context.Context) error { return g.usage.close(ctx) }
+
+// Middleware returns Wrap for product as a middleware.
+func (g *Gateway) Middleware(product string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler { return g.Wrap(product, h) }
+}
+
+// caller is an authenticated app with its opened secret.
+type caller struct {
+	app    App
+	secret Secret
+}
+
+// isQCC reports a 企查查 route, whose refusals are in-band.
+func isQCC(path string) bool { return strings.HasPrefix(path, "/api/yj/") }
+
+// Wrap puts h, a route of product, behind the gateway: authenticate,
+// check the app, throttle, reserve one call, run h, refund the call unless
+// the route's rule finds the answer billable, and record usage.
+func (g *Gateway) Wrap(product string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := g.opts.Now()
+		info := reqinfo.FromContext(r.Context())
+		if info == nil {
+			info = &reqinfo.Info{Start: now}
+			r = r.WithContext(reqinfo.NewContext(r.Context(), info))
+		}
+		ctx := r.Context()
+		qcc := isQCC(r.URL.Path)
+		info.Product = product
+
+		c, body, f := g.authenticate(ctx, r, qcc, now)
+		if f.reason == reasonNone {
+			info.AppID = c.app.ID
+			f = g.admit(ctx, c.app, now)
+		}
+		var ch Charge
+		if f.reason == reasonNone {
+			var err error
+			ch, err = g.spend(ctx, c.app.ID, product, now)
+			f = g.spendRefusal(ctx, err)
+		}
+		if f.reason != reasonNone {
+			writeRefusal(w, r, qcc, f)
+			if c != nil {
+				g.record(r, info, now, false)
+			}
+			return
+		}
+
+		if body != nil {
+			// The body was read to check the signature: give the handler a
+			// fresh reader on a copy of the request, never the caller's.
+			r2 := new(http.Request)
+			*r2 = *r
+			r2.Body = io.NopCloser(bytes.NewReader(body))
+			r = r2
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			code := info.Code
+			if code == 0 {
+				code = rec.status
+			}
+			if p != nil {
+				code = http.StatusInternalServerError
+			}
+			if code == 0 {
+				code = http.StatusOK
+			}
+			billable := g.rule(info.Route)(code)
+			if !billable {
+				// Refund even if the client went away: the call was not
+				// delivered, and the reservation must not leak.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				if err := g.store.Refund(rctx, ch); err != nil {
+					g.log.ErrorContext(ctx, "gateway: refund failed", "app", c.app.ID, "package", ch.PackageID, "taskNo", info.TaskNo, "err", err)
+				}
+				cancel()
+			}
+			info.Code = code
+			g.record(r, info, now, billable)
+			if p != nil {
+				panic(p)
+			}
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+func (g *Gateway) rule(route string) Rule {
+	if rule, ok := g.opts.Rules[route]; ok {
+		return rule
+	}
+	return SuccessOnly
+}
+
+// admit checks the app's state and rate limit.
+func (g *Gateway) admit(ctx context.Context, app App, now time.Time) refusal {
+	if app.Disabled {
+		return refusal{reason: reasonDisabled}
+	}
+	if app.QPS > 0 {
+		ok, err := g.limiter.Allow(ctx, app.ID, ratelimit.Limit{Rate: app.QPS, Burst: app.Burst})
+		if err != nil {
+			// Fail open: throttling protects capacity, not money.
+			g.log.WarnContext(ctx, "gateway: rate limiter", "err", err)
+		}
+		if !ok {
+			return refusal{reason: reasonThrottled}
+		}
+	}
+	return refusal{}
+}
+
+// spend reserves one call. A failed conditional update is explained by
+// charge on fresh package state; if charge finds a package after all, a
+// concurrent spender changed the choice and the update is retried.
+func (g *Gateway) spend(ctx context.Context, appID, product string, now time.Time) (Charge, error) {
+	for range 3 {
+		ch, err := g.store.Spend(ctx, appID, product, now)
+		if err == nil {
+			return ch, nil
+		}
+		if !errors.Is(err, ErrNoCharge) {
+			return Charge{}, fmt.Errorf("spend: %w", err)
+		}
+		pkgs, err := g.store.Packages(ctx, appID)
+		if err != nil {
+			return Charge{}, fmt.Errorf("spend: %w", err)
+		}
+		if _, err := charge(pkgs, product, now); err != nil {
+			return Charge{}, err
+		}
+	}
+	return Charge{}, ErrExhausted
+}
+
+func (g *Gateway) spendRefusal(ctx context.Context, err error) refusal {
+	switch {
+	case err == nil:
+		return refusal{}
+	case errors.Is(err, ErrNotSubscribed):
+		return refusal{reason: reasonNotSubbed}
+	case errors.Is(err, ErrExhausted):
+		return refusal{reason: reasonExhausted}
+	case errors.Is(err, ErrDailyCap):
+		return refusal{reason: reasonDailyCap}
+	}
+	// Fail closed: a call we cannot charge is not served.
+	g.log.ErrorContext(ctx, "gateway: store", "taskNo", reqinfo.TaskNo(ctx), "err", err)
+	return refusal{reason: reasonInternal}
+}
+
+func (g *Gateway) record(r *http.Request, info *reqinfo.Info, now time.Time, billable bool) {
+	start := info.Start
+	if start.IsZero() {
+		start = now
+	}
+	g.usage.record(Usage{
+		At: now, AppID: info.AppID, Product: info.Product, Route: info.Route, Code: info.Code,
+		Billable: billable, Latency: g.opts.Now().Sub(start), ClientIP: clientIP(r), TaskNo: info.TaskNo,
+	})
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticate finds the calling app by whichever credential the request
+// carries: X-Apig-AppCode, an SDK-HMAC-SHA256 Authorization header, or the
+// 企查查 key parameter with Token and Timespan. For a signed request it
+// returns the body it had to read.
+func (g *Gateway) authenticate(ctx context.Context, r *http.Request, qcc bool, now time.Time) (*caller, []byte, refusal) {
+	if code := r.Header.Get("X-Apig-AppCode"); code != "" {
+		c, err := g.lookup(ctx, "c", g.keys.HashCode(code))
+		if err != nil {
+			return nil, nil, g.lookupRefusal(ctx, err, reasonBadAuth, "AppCode not found, check the X-Apig-AppCode header")
+		}
+		return c, nil, refusal{}
+	}
+	if authz := r.Header.Get("Authorization"); authz != "" {
+		return g.authenticateAPIG(ctx, r, authz, now)
+	}
+	if key, ok := queryValue(r.URL.RawQuery, apig.QCCKeyParam); ok && key != "" {
+		c, err := g.lookup(ctx, "k", key)
+		if err != nil {
+			return nil, nil, g.lookupRefusal(ctx, err, reasonUnknownKey, "app not found, appkey "+shorten(key))
+		}
+		err = apig.VerifyQCC(key, r.Header.Get(apig.QCCHeaderTimespan), r.Header.Get(apig.QCCHeaderToken), string(c.secret), now, g.opts.Skew)
+		if err != nil {
+			return nil, nil, refusal{reason: reasonBadAuth, detail: err.Error()}
+		}
+		return c, nil, refusal{}
+	}
+	if qcc {
+		return nil, nil, refusal{reason: reasonUnknownKey}
+	}
+	return nil, nil, refusal{reason: reasonBadAuth, detail: "no authentication information, send X-Apig-AppCode or an SDK-HMAC-SHA256 Authorization header"}
+}
+
+func (g *Gateway) authenticateAPIG(ctx context.Context, r *http.Request, authz string, now time.Time) (*caller, []byte, refusal) {
+	a, err := apig.ParseAuthorization(authz)
+	if err != nil {
+		return nil, nil, refusal{reason: reasonBadAuth, detail: err.Error()}
+	}
+	c, err := g.lookup(ctx, "k", a.Access)
+	if err != nil {
+		return nil, nil, g.lookupRefusal(ctx, err, reasonUnknownKey, "app not found, appkey "+shorten(a.Access))
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err = io.ReadAll(io.LimitReader(r.Body, g.opts.MaxSignedBody+1))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) || int64(len(body)) > g.opts.MaxSignedBody {
+			return nil, nil, refusal{reason: reasonTooLarge}
+		}
+		if err != nil {
+			return nil, nil, refusal{reason: reasonBadAuth, detail: "cannot read the request body"}
+		}
+		if body == nil {
+			body = []byte{}
+		}
+	}
+	res, err := apig.VerifyAuth(r, body, a, string(c.secret), now, g.opts.Skew)
+	if err != nil {
+		return nil, nil, refusal{reason: reasonBadAuth, detail: err.Error()}
+	}
+	if res.UnsignedPayload && g.opts.RefuseUnsignedPayload {
+		return nil, nil, refusal{reason: reasonBadAuth, detail: "UNSIGNED-PAYLOAD is not accepted, sign the body"}
+	}
+	return c, body, refusal{}
+}
+
+func (g *Gateway) lookupRefusal(ctx context.Context, err error, why reason, detail string) refusal {
+	if errors.Is(err, ErrNotFound) {
+		return refusal{reason: why, detail: detail}
+	}
+	g.log.ErrorContext(ctx, "gateway: app lookup", "taskNo", reqinfo.TaskNo(ctx), "err", err)
+	return refusal{reason: reasonInternal}
+}
+
+// shorten keeps a caller-supplied key readable in an error message.
+func shorten(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// queryValue returns the first value of name in a raw query, decoded.
+func queryValue(raw, name string) (string, bool) {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if k != name {
+			if uk, err := url.QueryUnescape(k); err != nil || uk != name {
+				continue
+			}
+		}
+		uv, err := url.QueryUnescape(v)
+		if err != nil {
+			return "", false
+		}
+		return uv, true
+	}
+	return "", false
+}
+
+// lookup finds an app by AppKey (kind "k") or AppCode hash (kind "c"),
+// through the cache.
+func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) {
+	now := time.Now()
+	ck := kind + id
+	if g.opts.CacheTTL > 0 {
+		if c := g.cache.get(ck, now); c != nil {
+			return c, nil
+		}
+	}
+	var app App
+	var err error
+	if kind == "c" {
+		app, err = g.store.AppByCode(ctx, id)
+	} else {
+		app, err = g.store.AppByKey(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	secret, err := g.keys.Open(app.ID, app.SealedSecret)
+	if err != nil {
+		return nil, err
+	}
+	c := &caller{app: app, secret: secret}
+	if g.opts.CacheTTL > 0 {
+		g.cache.put(ck, c, now.Add(g.opts.CacheTTL))
+	}
+	return c, nil
+}
+
+type cacheEntry struct {
+	c     *caller
+	until time.Time
+}
+
+// appCache holds recently authenticated apps. Only found apps are cached,
+// so its size is bounded by the number of apps.
+type appCache struct {
+	mu sync.RWMutex
+	m  map[string]cacheEntry
+}
+
+func (c *appCache) get(k string, now time.Time) *caller {
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if !ok || now.After(e.until) {
+		return nil
+	}
+	return e.c
+}
+
+func (c *appCache) put(k string, v *caller, until time.Time) {
+	c.mu.Lock()
+	c.m[k] = cacheEntry{v, until}
+	c.mu.Unlock()
+}
+
+func (c *appCache) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// statusRecorder captures the status a handler writes.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

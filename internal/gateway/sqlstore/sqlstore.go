@@ -1,0 +1,544 @@
+// Package sqlstore stores the gateway's apps, packages and usage in the
+// same database as the certificates: the SQLite file <data-dir>/zheng.db
+// (WAL, busy timeout) or a PostgreSQL URL. Its tables are prefixed gw_ and
+// created by versioned migrations on Open. Spending a call is one
+// conditional UPDATE, so it is exact across processes sharing the database.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"github.com/zhengapi/zheng/internal/gateway"
+)
+
+var _ gateway.Store = (*Store)(nil)
+
+// Store is a gateway.Store over database/sql. It is safe for concurrent use.
+type Store struct {
+	// w takes writes; r takes reads. On SQLite w has one connection, so
+	// writers of this process queue in Go instead of spinning on the busy
+	// timeout, while WAL lets readers proceed; on PostgreSQL both are the
+	// same pool.
+	w, r     *sql.DB
+	postgres bool
+	q        queries
+}
+
+// FileName is the SQLite database file in the data dir, shared with the
+// certificate store.
+const FileName = "zheng.db"
+
+// Open opens (and migrates) the store: dsn empty means the SQLite file in
+// dataDir; otherwise dsn must be a postgres:// or postgresql:// URL.
+func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
+	if dsn == "" {
+		return openSQLite(ctx, filepath.Join(dataDir, FileName))
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return OpenPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("database %q: want empty (SQLite in the data dir) or a postgres:// URL", redactDSN(dsn))
+}
+
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	s := &Store{w: w, r: r, q: newQueries(false)}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// OpenPostgres opens the store on a PostgreSQL URL (a search_path query
+// parameter selects a schema).
+func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	s := &Store{w: db, r: db, postgres: true, q: newQueries(true)}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", redactDSN(dsn), err)
+	}
+	return s, nil
+}
+
+// Close closes the database handles.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		if rerr := s.r.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// migrations are applied in order, each once; never edit a published one.
+var migrations = []string{
+	`CREATE TABLE gw_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE gw_apps (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	app_key TEXT NOT NULL UNIQUE,
+	secret TEXT NOT NULL,
+	disabled INTEGER NOT NULL DEFAULT 0,
+	qps DOUBLE PRECISION NOT NULL DEFAULT 0,
+	burst INTEGER NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL);
+CREATE TABLE gw_app_codes (
+	hash TEXT PRIMARY KEY,
+	app_id TEXT NOT NULL REFERENCES gw_apps(id),
+	created_at BIGINT NOT NULL);
+CREATE INDEX gw_app_codes_app ON gw_app_codes (app_id);
+CREATE TABLE gw_packages (
+	id {{serial}},
+	app_id TEXT NOT NULL REFERENCES gw_apps(id),
+	product TEXT NOT NULL,
+	total BIGINT NOT NULL,
+	used BIGINT NOT NULL DEFAULT 0,
+	expires_at BIGINT NOT NULL,
+	daily_cap BIGINT NOT NULL DEFAULT 0,
+	day TEXT NOT NULL DEFAULT '',
+	day_used BIGINT NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL);
+CREATE INDEX gw_packages_app ON gw_packages (app_id, product, expires_at);
+CREATE TABLE gw_usage (
+	id {{serial}},
+	at BIGINT NOT NULL,
+	app_id TEXT NOT NULL,
+	product TEXT NOT NULL,
+	route TEXT NOT NULL,
+	code INTEGER NOT NULL,
+	billable INTEGER NOT NULL,
+	latency_us BIGINT NOT NULL,
+	client_ip TEXT NOT NULL,
+	task_no TEXT NOT NULL);
+CREATE INDEX gw_usage_app_at ON gw_usage (app_id, at);
+CREATE TABLE gw_usage_daily (
+	app_id TEXT NOT NULL,
+	product TEXT NOT NULL,
+	day TEXT NOT NULL,
+	calls BIGINT NOT NULL,
+	billable BIGINT NOT NULL,
+	PRIMARY KEY (app_id, product, day));`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if s.postgres {
+		// Several servers may start at once on one database.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7311540022)`); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS gw_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM gw_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	serial := "INTEGER PRIMARY KEY"
+	if s.postgres {
+		serial = "BIGSERIAL PRIMARY KEY"
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		for _, stmt := range strings.Split(migrations[v-1], ";\n") {
+			stmt = strings.ReplaceAll(strings.TrimSpace(stmt), "{{serial}}", serial)
+			if stmt == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q.rebind(`INSERT INTO gw_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().Unix()); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// queries holds every statement, rebound for the dialect once.
+type queries struct {
+	postgres                             bool
+	insertApp, insertCode, insertPackage string
+	appByID, appByKey, appByCode, apps   string
+	setDisabled, setSecret, countCodes   string
+	packages, spend, refund              string
+	insertUsage, upsertDaily, daily      string
+	insertMeta, selectMeta, upsertMeta   string
+}
+
+const appColumns = `a.id, a.name, a.app_key, a.secret, a.disabled, a.qps, a.burst, a.created_at,
+	(SELECT COUNT(*) FROM gw_app_codes c WHERE c.app_id = a.id)`
+
+const pkgColumns = `id, app_id, product, total, used, expires_at, daily_cap, day, day_used, created_at`
+
+// chargeable is the rule of gateway.charge in SQL; its parameters are
+// now (unix seconds) and today.
+const chargeable = `used < total AND expires_at > ? AND (daily_cap = 0 OR day <> ? OR day_used < daily_cap)`
+
+func newQueries(postgres bool) queries {
+	q := queries{postgres: postgres}
+	q.insertApp = q.rebind(`INSERT INTO gw_apps (id, name, app_key, secret, disabled, qps, burst, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	q.insertCode = q.rebind(`INSERT INTO gw_app_codes (hash, app_id, created_at) VALUES (?, ?, ?)`)
+	q.insertPackage = q.rebind(`INSERT INTO gw_packages (app_id, product, total, used, expires_at, daily_cap, created_at) VALUES (?, ?, ?, 0, ?, ?, ?) RETURNING id`)
+	q.appByID = q.rebind(`SELECT ` + appColumns + ` FROM gw_apps a WHERE a.id = ?`)
+	q.appByKey = q.rebind(`SELECT ` + appColumns + ` FROM gw_apps a WHERE a.app_key = ?`)
+	q.appByCode = q.rebind(`SELECT ` + appColumns + ` FROM gw_apps a JOIN gw_app_codes k ON k.app_id = a.id WHERE k.hash = ?`)
+	q.apps = `SELECT ` + appColumns + ` FROM gw_apps a ORDER BY a.created_at, a.id`
+	q.setDisabled = q.rebind(`UPDATE gw_apps SET disabled = ? WHERE id = ?`)
+	q.setSecret = q.rebind(`UPDATE gw_apps SET secret = ? WHERE id = ?`)
+	q.countCodes = q.rebind(`SELECT COUNT(*) FROM gw_app_codes WHERE app_id = ?`)
+	q.packages = q.rebind(`SELECT ` + pkgColumns + ` FROM gw_packages WHERE app_id = ? ORDER BY expires_at, id`)
+	// One statement: pick the package and spend from it, re-checking the
+	// rule on the row it locks, so concurrent spenders never overspend.
+	q.spend = q.rebind(`UPDATE gw_packages SET used = used + 1,
+	day_used = CASE WHEN day = ? THEN day_used + 1 ELSE 1 END, day = ?
+WHERE id = (SELECT id FROM gw_packages WHERE app_id = ? AND product = ? AND ` + chargeable + ` ORDER BY expires_at, id LIMIT 1)
+	AND ` + chargeable + ` RETURNING id`)
+	q.refund = q.rebind(`UPDATE gw_packages SET used = used - 1,
+	day_used = CASE WHEN day = ? AND day_used > 0 THEN day_used - 1 ELSE day_used END
+WHERE id = ? AND used > 0`)
+	q.insertUsage = q.rebind(`INSERT INTO gw_usage (at, app_id, product, route, code, billable, latency_us, client_ip, task_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	q.upsertDaily = q.rebind(`INSERT INTO gw_usage_daily (app_id, product, day, calls, billable) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + excluded.calls, billable = gw_usage_daily.billable + excluded.billable`)
+	q.daily = q.rebind(`SELECT app_id, product, day, calls, billable FROM gw_usage_daily WHERE app_id = ? AND day >= ? AND day <= ? ORDER BY day, product`)
+	q.insertMeta = q.rebind(`INSERT INTO gw_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING`)
+	q.selectMeta = q.rebind(`SELECT v FROM gw_meta WHERE k = ?`)
+	q.upsertMeta = q.rebind(`INSERT INTO gw_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`)
+	return q
+}
+
+// rebind turns ? placeholders into PostgreSQL's $n.
+func (q queries) rebind(query string) string {
+	if !q.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isUnique reports a unique-constraint violation in either database.
+func isUnique(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	// Neither driver's error type is worth a dependency here; both
+	// messages are stable.
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
+
+// CreateApp implements gateway.Store.
+func (s *Store) CreateApp(ctx context.Context, app gateway.App, codeHashes []string, pkgs []gateway.Package) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, s.q.insertApp, app.ID, app.Name, app.AppKey,
+		base64.StdEncoding.EncodeToString(app.SealedSecret), b2i(app.Disabled), app.QPS, app.Burst, app.CreatedAt.Unix()); err != nil {
+		if isUnique(err) {
+			return gateway.ErrDuplicate
+		}
+		return fmt.Errorf("insert app: %w", err)
+	}
+	for _, h := range codeHashes {
+		if _, err := tx.ExecContext(ctx, s.q.insertCode, h, app.ID, app.CreatedAt.Unix()); err != nil {
+			if isUnique(err) {
+				return gateway.ErrDuplicate
+			}
+			return fmt.Errorf("insert AppCode: %w", err)
+		}
+	}
+	for _, p := range pkgs {
+		if err := tx.QueryRowContext(ctx, s.q.insertPackage, app.ID, p.Product, p.Total, p.ExpiresAt.Unix(), p.DailyCap, p.CreatedAt.Unix()).Scan(new(int64)); err != nil {
+			return fmt.Errorf("insert package: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanApp(row scanner) (gateway.App, error) {
+	var (
+		a        gateway.App
+		secret   string
+		disabled int
+		created  int64
+	)
+	if err := row.Scan(&a.ID, &a.Name, &a.AppKey, &secret, &disabled, &a.QPS, &a.Burst, &created, &a.AppCodes); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return gateway.App{}, gateway.ErrNotFound
+		}
+		return gateway.App{}, err
+	}
+	sealed, err := base64.StdEncoding.DecodeString(secret)
+	if err != nil {
+		return gateway.App{}, fmt.Errorf("app %s: stored secret: %w", a.ID, err)
+	}
+	a.SealedSecret, a.Disabled, a.CreatedAt = sealed, disabled != 0, time.Unix(created, 0).UTC()
+	return a, nil
+}
+
+// App implements gateway.Store.
+func (s *Store) App(ctx context.Context, id string) (gateway.App, error) {
+	return scanApp(s.r.QueryRowContext(ctx, s.q.appByID, id))
+}
+
+// AppByKey implements gateway.Store.
+func (s *Store) AppByKey(ctx context.Context, key string) (gateway.App, error) {
+	return scanApp(s.r.QueryRowContext(ctx, s.q.appByKey, key))
+}
+
+// AppByCode implements gateway.Store.
+func (s *Store) AppByCode(ctx context.Context, hash string) (gateway.App, error) {
+	return scanApp(s.r.QueryRowContext(ctx, s.q.appByCode, hash))
+}
+
+// Apps implements gateway.Store.
+func (s *Store) Apps(ctx context.Context) ([]gateway.App, error) {
+	rows, err := s.r.QueryContext(ctx, s.q.apps)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []gateway.App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return gateway.ErrNotFound
+	}
+	return nil
+}
+
+// SetDisabled implements gateway.Store.
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	return s.execOne(ctx, s.q.setDisabled, b2i(disabled), id)
+}
+
+// SetSecret implements gateway.Store.
+func (s *Store) SetSecret(ctx context.Context, id string, sealed []byte) error {
+	return s.execOne(ctx, s.q.setSecret, base64.StdEncoding.EncodeToString(sealed), id)
+}
+
+// AddCode implements gateway.Store.
+func (s *Store) AddCode(ctx context.Context, id, hash string, max int) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.postgres {
+		// Serialise AppCode additions of one app so the count holds.
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM gw_apps WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, s.q.countCodes, id).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return gateway.ErrTooManyCodes
+	}
+	if _, err := tx.ExecContext(ctx, s.q.insertCode, hash, id, time.Now().Unix()); err != nil {
+		if isUnique(err) {
+			return gateway.ErrDuplicate
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// AddPackage implements gateway.Store.
+func (s *Store) AddPackage(ctx context.Context, p gateway.Package) (gateway.Package, error) {
+	err := s.w.QueryRowContext(ctx, s.q.insertPackage, p.AppID, p.Product, p.Total, p.ExpiresAt.Unix(), p.DailyCap, p.CreatedAt.Unix()).Scan(&p.ID)
+	return p, err
+}
+
+// Packages implements gateway.Store.
+func (s *Store) Packages(ctx context.Context, appID string) ([]gateway.Package, error) {
+	rows, err := s.r.QueryContext(ctx, s.q.packages, appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []gateway.Package
+	for rows.Next() {
+		var p gateway.Package
+		var exp, created int64
+		if err := rows.Scan(&p.ID, &p.AppID, &p.Product, &p.Total, &p.Used, &exp, &p.DailyCap, &p.Day, &p.DayUsed, &created); err != nil {
+			return nil, err
+		}
+		p.ExpiresAt, p.CreatedAt = time.Unix(exp, 0).UTC(), time.Unix(created, 0).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Spend implements gateway.Store.
+func (s *Store) Spend(ctx context.Context, appID, product string, now time.Time) (gateway.Charge, error) {
+	day, ts := gateway.Day(now), now.Unix()
+	var id int64
+	err := s.w.QueryRowContext(ctx, s.q.spend, day, day, appID, product, ts, day, ts, day).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return gateway.Charge{}, gateway.ErrNoCharge
+	}
+	if err != nil {
+		return gateway.Charge{}, err
+	}
+	return gateway.Charge{PackageID: id, Day: day}, nil
+}
+
+// Refund implements gateway.Store.
+func (s *Store) Refund(ctx context.Context, c gateway.Charge) error {
+	_, err := s.w.ExecContext(ctx, s.q.refund, c.Day, c.PackageID)
+	return err
+}
+
+type dayKey struct{ app, product, day string }
+
+// WriteUsage implements gateway.Store: one transaction per batch.
+func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, s.q.insertUsage)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	agg := make(map[dayKey][2]int64)
+	for _, u := range recs {
+		if _, err := ins.ExecContext(ctx, u.At.UnixMilli(), u.AppID, u.Product, u.Route, u.Code, b2i(u.Billable),
+			u.Latency.Microseconds(), u.ClientIP, u.TaskNo); err != nil {
+			return fmt.Errorf("insert usage: %w", err)
+		}
+		k := dayKey{u.AppID, u.Product, gateway.Day(u.At)}
+		c := agg[k]
+		c[0]++
+		if u.Billable {
+			c[1]++
+		}
+		agg[k] = c
+	}
+	for k, c := range agg {
+		if _, err := tx.ExecContext(ctx, s.q.upsertDaily, k.app, k.product, k.day, c[0], c[1]); err != nil {
+			return fmt.Errorf("usage aggregate: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// DailyUsage implements gateway.Store.
+func (s *Store) DailyUsage(ctx context.Context, appID, from, to string) ([]gateway.DailyUsage, error) {
+	rows, err := s.r.QueryContext(ctx, s.q.daily, appID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []gateway.DailyUsage
+	for rows.Next() {
+		var d gateway.DailyUsage
+		if err := rows.Scan(&d.AppID, &d.Product, &d.Day, &d.Calls, &d.Billable); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SetMeta stores value under key.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.w.ExecContext(ctx, s.q.upsertMeta, key, value)
+	return err
+}
+
+// InitMeta implements gateway.Store.
+func (s *Store) InitMeta(ctx context.Context, key, value string) (string, error) {
+	if _, err := s.w.ExecContext(ctx, s.q.insertMeta, key, value); err != nil {
+		return "", err
+	}
+	var v string
+	err := s.w.QueryRowContext(ctx, s.q.selectMeta, key).Scan(&v)
+	return v, err
+}

@@ -1,0 +1,381 @@
+// Package idphoto makes ID photos: a portrait in, a photo of an official
+// spec out (size, DPI, background, face framing, file size), with a report
+// of what was measured and a print sheet on request. It is a library with
+// one entry point, Maker.Make; the HTTP API, the CLI and tests all call it.
+// The neural stages (face finding, matting) come in through the small
+// FaceFinder and Matter interfaces, implemented by packages face and matte.
+package idphoto
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/zhengapi/zheng/internal/face"
+	"github.com/zhengapi/zheng/internal/imageio"
+	"github.com/zhengapi/zheng/internal/matte"
+)
+
+// FaceFinder finds faces (package face implements it).
+type FaceFinder interface {
+	// Find returns the faces in img, largest first, with landmarks filled.
+	Find(ctx context.Context, img image.Image) ([]face.Face, error)
+}
+
+// Matter separates the person from the background (package matte
+// implements it).
+type Matter interface {
+	// Matte mattes the region roi of img (roi within img.Bounds()).
+	Matte(ctx context.Context, img image.Image, roi image.Rectangle) (*matte.Result, error)
+}
+
+// Config sets up a Maker. Finder and Matter are required.
+type Config struct {
+	Finder FaceFinder
+	Matter Matter
+	// Workers is how many photos are processed at once; default
+	// GOMAXPROCS (each photo is CPU-bound).
+	Workers int
+	// Queue is how many requests may wait for a worker; beyond that Make
+	// answers ErrBusy at once. Default 4 × Workers; negative means none.
+	Queue int
+	// MaxPixels refuses larger inputs from their header (code 204);
+	// default imageio.DefaultMaxPixels (50 MP).
+	MaxPixels int
+}
+
+// Maker makes ID photos. It is safe for concurrent use; models are shared.
+type Maker struct {
+	finder    FaceFinder
+	matter    Matter
+	maxPixels int
+	admit     chan struct{} // workers + queue: the requests allowed in
+	work      chan struct{} // the requests being processed
+}
+
+// New returns a Maker.
+func New(cfg Config) (*Maker, error) {
+	if cfg.Finder == nil || cfg.Matter == nil {
+		return nil, errors.New("idphoto: Config needs a Finder and a Matter")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case cfg.Queue == 0:
+		cfg.Queue = 4 * cfg.Workers
+	case cfg.Queue < 0:
+		cfg.Queue = 0
+	}
+	if cfg.MaxPixels <= 0 {
+		cfg.MaxPixels = imageio.DefaultMaxPixels
+	}
+	return &Maker{
+		finder:    cfg.Finder,
+		matter:    cfg.Matter,
+		maxPixels: cfg.MaxPixels,
+		admit:     make(chan struct{}, cfg.Workers+cfg.Queue),
+		work:      make(chan struct{}, cfg.Workers),
+	}, nil
+}
+
+// MaxPixels is the input limit in pixels.
+func (m *Maker) MaxPixels() int { return m.maxPixels }
+
+// Result is a finished ID photo.
+type Result struct {
+	Photo       []byte // the encoded photo
+	ContentType string // image/jpeg or image/png
+	Width       int
+	Height      int
+	DPI         int
+	Spec        *Spec
+	Layout      []byte // the print sheet (JPEG) when asked
+	Report      *Report
+}
+
+// Make turns a portrait into an ID photo. Errors are *Error values
+// carrying the seed's codes; ErrBusy when the queue is full.
+func (m *Maker) Make(ctx context.Context, req *Request) (*Result, error) {
+	select {
+	case m.admit <- struct{}{}:
+	default:
+		return nil, ErrBusy
+	}
+	defer func() { <-m.admit }()
+	select {
+	case m.work <- struct{}{}:
+	case <-ctx.Done():
+		return nil, errf(CodeProcessing, ctx.Err(), "请求已取消")
+	}
+	defer func() { <-m.work }()
+	return m.make(ctx, req)
+}
+
+// job carries one request through the stages.
+type job struct {
+	req    *Request
+	spec   *Spec
+	w, h   int
+	dpi    int
+	bg     Background
+	report *Report
+	last   time.Time
+}
+
+func (j *job) stage(name string) {
+	now := time.Now()
+	j.report.StagesMS[name] = math.Round(float64(now.Sub(j.last).Microseconds())/10) / 100
+	j.last = now
+}
+
+func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
+	j := &job{req: req, report: &Report{StagesMS: map[string]float64{}}, last: time.Now()}
+	if err := j.resolve(); err != nil {
+		return nil, err
+	}
+	img, info, err := imageio.Decode(req.Image, &imageio.Options{MaxPixels: m.maxPixels})
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	j.report.Input = InputInfo{Format: string(info.Format), Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Orientation: info.Orientation}
+	if info.HadAlpha {
+		j.report.warn("transparent input flattened onto white")
+	}
+	j.stage("decode")
+
+	img, f, err := m.findFace(ctx, j, img)
+	if err != nil {
+		return nil, err
+	}
+	j.stage("detect")
+	if err := ctx.Err(); err != nil {
+		return nil, errf(CodeProcessing, err, "请求已取消")
+	}
+
+	g, err := j.geometry(img, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.gate(img, f, g); err != nil {
+		return nil, err
+	}
+	j.stage("check")
+
+	// First solve with the crown from face proportions, to know which
+	// region to matte; then refine the crown and the body from the matte.
+	in := j.cropInput(g, g.browY-0.75*g.faceH, math.Inf(1))
+	box := solveCrop(in)
+	roi := j.matteROI(img, g, box)
+	if roi.Empty() {
+		return nil, errf(CodeNoHead, nil, "人像不在图片内")
+	}
+	mr, err := m.matter.Matte(ctx, img, roi)
+	if err != nil {
+		return nil, errf(CodeProcessing, err, "抠图失败")
+	}
+	if mr == nil || mr.Alpha == nil || mr.Alpha.Rect != roi {
+		return nil, errf(CodeProcessing, nil, "抠图结果无效")
+	}
+	j.stage("matte")
+
+	crown, cut := g.crownFromMatte(img.Bounds(), mr.Alpha)
+	if cut {
+		j.report.warn("hair touches the photo's top edge; the space above is filled with background")
+	}
+	body := g.bodyBottom(img.Bounds(), mr.Alpha)
+	in = j.cropInput(g, crown, body)
+	box = solveCrop(in)
+	j.report.GaveWay = box.GaveWay
+
+	toSrc := g.toSource(box)
+	out, cov := render(renderInput{
+		src: img, alpha: mr.Alpha, fg: mr.Foreground, bg: j.bg, toSrc: toSrc,
+		w: j.w, h: j.h, srcPer: 1 / box.Scale,
+	})
+	if 1/box.Scale < 0.67 {
+		j.report.warn(fmt.Sprintf("low resolution: the face was enlarged %.1f×", box.Scale))
+	}
+	j.stage("render")
+
+	lm := g.outputLandmarks(f, toSrc.inverse())
+	if req.Beauty > 0 {
+		beautify(out, cov, lm, req.Beauty)
+		j.stage("beauty")
+	}
+	j.measure(in, box, out, cov, lm)
+
+	res := &Result{Width: j.w, Height: j.h, DPI: j.dpi, Spec: j.spec, Report: j.report}
+	if err := j.encode(res, out); err != nil {
+		return nil, err
+	}
+	j.stage("encode")
+	if req.Layout != "" {
+		sheet, err := layoutSheet(out, req.Layout, j.dpi)
+		if err != nil {
+			return nil, err
+		}
+		res.Layout = sheet
+		j.stage("layout")
+	}
+	return res, nil
+}
+
+func decodeError(err error) error {
+	var tl *imageio.TooLargeError
+	if errors.As(err, &tl) {
+		return errf(CodeTooLarge, err, "%dx%d，最多%d万像素", tl.Width, tl.Height, tl.MaxPixels/10000)
+	}
+	return errf(CodeNotFound, err, "无法识别的图片")
+}
+
+// findFace runs the detector, retrying at quarter turns when nothing is
+// found (a sideways photo without EXIF), and applies the multi-face rule.
+// It returns the (possibly rotated) image the face was found in.
+func (m *Maker) findFace(ctx context.Context, j *job, img image.Image) (image.Image, face.Face, error) {
+	var faces []face.Face
+	for _, turn := range []int{0, 90, 270, 180} {
+		cand := img
+		if turn != 0 {
+			cand = rotateQuarter(img, turn)
+		}
+		fs, err := m.finder.Find(ctx, cand)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, face.Face{}, errf(CodeProcessing, err, "请求已取消")
+			}
+			return nil, face.Face{}, errf(CodeFaceDetection, err, "人脸检测出错")
+		}
+		if len(fs) > 0 {
+			faces, img = fs, cand
+			if turn != 0 {
+				j.report.RotatedBy = turn
+				j.report.warn(fmt.Sprintf("no face upright; found after turning the photo %d° clockwise", turn))
+			}
+			break
+		}
+	}
+	j.report.Faces = len(faces)
+	if len(faces) == 0 {
+		return nil, face.Face{}, errf(CodeNoFace, nil, "")
+	}
+	if len(faces) > 1 {
+		h0 := faces[0].Box.Y1 - faces[0].Box.Y0
+		h1 := faces[1].Box.Y1 - faces[1].Box.Y0
+		if h1 >= 0.6*h0 {
+			return nil, face.Face{}, errf(CodeUnsuitable, nil, "检测到%d张大小相近的人脸", len(faces))
+		}
+		j.report.warn(fmt.Sprintf("%d faces found; the largest was used", len(faces)))
+	}
+	return img, faces[0], nil
+}
+
+// rotateQuarter turns img clockwise by 90, 180 or 270 degrees.
+func rotateQuarter(img image.Image, deg int) *image.RGBA {
+	src := newPixelSource(img)
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if deg != 180 {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var dx, dy int
+			switch deg {
+			case 90:
+				dx, dy = h-1-y, x
+			case 180:
+				dx, dy = w-1-x, h-1-y
+			default:
+				dx, dy = y, w-1-x
+			}
+			r, g, bl := src.rgb(b.Min.X+x, b.Min.Y+y)
+			o := dst.PixOffset(dx, dy)
+			dst.Pix[o], dst.Pix[o+1], dst.Pix[o+2], dst.Pix[o+3] = uint8(r), uint8(g), uint8(bl), 255
+		}
+	}
+	return dst
+}
+
+func (j *job) cropInput(g *geom, crownY, body float64) cropInput {
+	in := cropInput{
+		W: j.w, H: j.h,
+		FaceRatio: j.req.FaceRatio, FaceCenter: j.req.FaceCenter,
+		BrowY: g.browY, ChinY: g.chinY, CenterX: g.centerX,
+		CrownY: crownY, BodyBottom: body,
+	}
+	if in.FaceRatio == 0 {
+		in.FaceRatio = j.spec.FaceRatio
+	}
+	if in.FaceCenter == 0 {
+		in.FaceCenter = DefaultFaceCenter
+	}
+	if te := j.req.TopEmpty; te != nil {
+		in.TopEmpty = &[2]float64{float64(te[0]), float64(te[1])}
+	}
+	return in
+}
+
+// matteROI is the source region to matte: the output box with a margin
+// (the refined crop may move a little) and room below for the body.
+func (j *job) matteROI(img image.Image, g *geom, box cropBox) image.Rectangle {
+	toSrc := g.toSource(box)
+	mx, my := 0.08*float64(j.w), 0.08*float64(j.h)
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range [][2]float64{{-mx, -my}, {float64(j.w) + mx, -my}, {-mx, 1.35 * float64(j.h)}, {float64(j.w) + mx, 1.35 * float64(j.h)}} {
+		x, y := toSrc.apply(p[0], p[1])
+		x0, y0, x1, y1 = math.Min(x0, x), math.Min(y0, y), math.Max(x1, x), math.Max(y1, y)
+	}
+	r := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1)))
+	return r.Intersect(img.Bounds())
+}
+
+func (j *job) encode(res *Result, out *image.RGBA) error {
+	if j.req.Format == "png" {
+		var buf bytesBuffer
+		if err := imageio.EncodePNG(&buf, out, j.dpi); err != nil {
+			return errf(CodeEncoding, err, "PNG编码失败")
+		}
+		res.Photo, res.ContentType = buf.b, "image/png"
+		j.report.FileKB = round2(float64(len(buf.b)) / 1024)
+		return nil
+	}
+	kb := j.req.KB
+	enc, err := imageio.EncodeJPEG(out, j.dpi, kb)
+	if err != nil {
+		var re *imageio.RangeError
+		if errors.As(err, &re) {
+			return &Error{Code: CodeEncoding, Detail: fmt.Sprintf("无法满足文件大小%d~%dKB，已尝试：%s", kb.Min, kb.Max, triedText(re.Tried)), Err: err}
+		}
+		return errf(CodeEncoding, err, "JPEG编码失败")
+	}
+	res.Photo, res.ContentType = enc.Data, "image/jpeg"
+	j.report.FileKB = round2(enc.KB())
+	j.report.Quality = enc.Quality
+	j.report.PaddingBytes = enc.Padding
+	j.report.Tried = enc.Tried
+	return nil
+}
+
+func triedText(tried []imageio.Attempt) string {
+	s := ""
+	for i, a := range tried {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("q%d=%.1fKB", a.Quality, float64(a.Bytes)/1024)
+	}
+	return s
+}
+
+type bytesBuffer struct{ b []byte }
+
+func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }

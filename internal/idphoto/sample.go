@@ -1,0 +1,211 @@
+package idphoto
+
+import (
+	"image"
+	"math"
+)
+
+// pixelSource reads one pixel's RGB (0–255) at integer coordinates inside
+// its bounds. The concrete types a decoder returns get fast paths; anything
+// else goes through image.Image.At.
+type pixelSource interface {
+	rgb(x, y int) (r, g, b float32)
+	bounds() image.Rectangle
+}
+
+func newPixelSource(img image.Image) pixelSource {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return rgbaSource{m}
+	case *image.NRGBA:
+		return nrgbaSource{m}
+	case *image.YCbCr:
+		return ycbcrSource{m}
+	}
+	return genericSource{img}
+}
+
+type rgbaSource struct{ m *image.RGBA }
+
+func (s rgbaSource) bounds() image.Rectangle { return s.m.Rect }
+func (s rgbaSource) rgb(x, y int) (float32, float32, float32) {
+	i := s.m.PixOffset(x, y)
+	p := s.m.Pix[i : i+3 : i+3]
+	return float32(p[0]), float32(p[1]), float32(p[2])
+}
+
+type nrgbaSource struct{ m *image.NRGBA }
+
+func (s nrgbaSource) bounds() image.Rectangle { return s.m.Rect }
+func (s nrgbaSource) rgb(x, y int) (float32, float32, float32) {
+	i := s.m.PixOffset(x, y)
+	p := s.m.Pix[i : i+3 : i+3]
+	return float32(p[0]), float32(p[1]), float32(p[2])
+}
+
+type ycbcrSource struct{ m *image.YCbCr }
+
+func (s ycbcrSource) bounds() image.Rectangle { return s.m.Rect }
+func (s ycbcrSource) rgb(x, y int) (float32, float32, float32) {
+	yy := float32(s.m.Y[s.m.YOffset(x, y)])
+	ci := s.m.COffset(x, y)
+	cb, cr := float32(s.m.Cb[ci])-128, float32(s.m.Cr[ci])-128
+	return clamp255(yy + 1.402*cr), clamp255(yy - 0.344136*cb - 0.714136*cr), clamp255(yy + 1.772*cb)
+}
+
+type genericSource struct{ m image.Image }
+
+func (s genericSource) bounds() image.Rectangle { return s.m.Bounds() }
+func (s genericSource) rgb(x, y int) (float32, float32, float32) {
+	r, g, b, _ := s.m.At(x, y).RGBA()
+	return float32(r >> 8), float32(g >> 8), float32(b >> 8)
+}
+
+func clamp255(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return v
+}
+
+// bilinear samples src at continuous coordinates (pixel centres at +0.5),
+// clamping to the edge.
+func bilinear(src pixelSource, b image.Rectangle, x, y float64) (r, g, bl float32) {
+	fx, fy := x-0.5, y-0.5
+	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+	ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
+	x1, y1 := x0+1, y0+1
+	x0, x1 = clampInt(x0, b.Min.X, b.Max.X-1), clampInt(x1, b.Min.X, b.Max.X-1)
+	y0, y1 = clampInt(y0, b.Min.Y, b.Max.Y-1), clampInt(y1, b.Min.Y, b.Max.Y-1)
+	r00, g00, b00 := src.rgb(x0, y0)
+	r10, g10, b10 := src.rgb(x1, y0)
+	r01, g01, b01 := src.rgb(x0, y1)
+	r11, g11, b11 := src.rgb(x1, y1)
+	w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
+	return r00*w00 + r10*w10 + r01*w01 + r11*w11,
+		g00*w00 + g10*w10 + g01*w01 + g11*w11,
+		b00*w00 + b10*w10 + b01*w01 + b11*w11
+}
+
+// grayBilinear samples a matte (0–1), 0 outside its bounds.
+func grayBilinear(m *image.Gray, x, y float64) float32 {
+	b := m.Rect
+	fx, fy := x-0.5, y-0.5
+	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+	ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
+	at := func(x, y int) float32 {
+		if x < b.Min.X || y < b.Min.Y || x >= b.Max.X || y >= b.Max.Y {
+			return 0
+		}
+		return float32(m.Pix[(y-b.Min.Y)*m.Stride+(x-b.Min.X)])
+	}
+	v := at(x0, y0)*(1-ax)*(1-ay) + at(x0+1, y0)*ax*(1-ay) + at(x0, y0+1)*(1-ax)*ay + at(x0+1, y0+1)*ax*ay
+	return v / 255
+}
+
+func clampInt(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+// affine maps output pixel coordinates to source coordinates:
+// src = A·(u, v) + T.
+type affine struct{ a, b, c, d, tx, ty float64 }
+
+func (m affine) apply(u, v float64) (x, y float64) {
+	return m.a*u + m.b*v + m.tx, m.c*u + m.d*v + m.ty
+}
+
+// inverse maps source coordinates to output coordinates.
+func (m affine) inverse() affine {
+	det := m.a*m.d - m.b*m.c
+	ia, ib, ic, id := m.d/det, -m.b/det, -m.c/det, m.a/det
+	return affine{ia, ib, ic, id, -(ia*m.tx + ib*m.ty), -(ic*m.tx + id*m.ty)}
+}
+
+// renderInput is what render composites.
+type renderInput struct {
+	src    image.Image
+	alpha  *image.Gray  // matte over a region of src; nil = everything is person
+	fg     *image.NRGBA // foreground colours over the same region, may be nil
+	bg     Background
+	toSrc  affine // output pixel → source pixel
+	w, h   int
+	srcPer float64 // source pixels per output pixel (for the filter size)
+}
+
+// render produces the composited output and its coverage (alpha, 0–255):
+// each output pixel averages n×n bilinear samples over its footprint in
+// the source, compositing foreground over the background per sample, so
+// downscaling is area-correct and edges are not aliased. Outside the
+// source and the matte the new background shows.
+func render(in renderInput) (*image.RGBA, *image.Gray) {
+	src := newPixelSource(in.src)
+	sb := src.bounds()
+	var fgs pixelSource
+	if in.fg != nil {
+		fgs = nrgbaSource{in.fg}
+	}
+	n := int(math.Ceil(in.srcPer))
+	if n < 1 {
+		n = 1
+	}
+	if n > 6 {
+		n = 6
+	}
+	out := image.NewRGBA(image.Rect(0, 0, in.w, in.h))
+	cov := image.NewGray(out.Rect)
+	inv := 1 / float32(n*n)
+	for v := 0; v < in.h; v++ {
+		bgc := in.bg.At(v, in.h)
+		bgr, bgg, bgb := float32(bgc.R), float32(bgc.G), float32(bgc.B)
+		for u := 0; u < in.w; u++ {
+			var sr, sg, sbl, sa float32
+			for j := 0; j < n; j++ {
+				for i := 0; i < n; i++ {
+					x, y := in.toSrc.apply(float64(u)+(float64(i)+0.5)/float64(n), float64(v)+(float64(j)+0.5)/float64(n))
+					if x < float64(sb.Min.X) || y < float64(sb.Min.Y) || x >= float64(sb.Max.X) || y >= float64(sb.Max.Y) {
+						continue // outside the photo: background
+					}
+					a := float32(1)
+					if in.alpha != nil {
+						a = grayBilinear(in.alpha, x, y)
+						if a <= 0 {
+							continue
+						}
+					}
+					var r, g, b float32
+					if fgs != nil && image.Pt(int(x), int(y)).In(in.fg.Rect) {
+						r, g, b = bilinear(fgs, in.fg.Rect, x, y)
+					} else {
+						r, g, b = bilinear(src, sb, x, y)
+					}
+					sr += a * r
+					sg += a * g
+					sbl += a * b
+					sa += a
+				}
+			}
+			sr, sg, sbl, sa = sr*inv, sg*inv, sbl*inv, sa*inv
+			o := out.PixOffset(u, v)
+			out.Pix[o] = uint8(clamp255(sr+bgr*(1-sa)) + 0.5)
+			out.Pix[o+1] = uint8(clamp255(sg+bgg*(1-sa)) + 0.5)
+			out.Pix[o+2] = uint8(clamp255(sbl+bgb*(1-sa)) + 0.5)
+			out.Pix[o+3] = 255
+			cov.Pix[v*cov.Stride+u] = uint8(clamp255(sa*255) + 0.5)
+		}
+	}
+	return out, cov
+}
+
+// luma of an RGB colour (BT.601).
+func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }
+

@@ -1,0 +1,5 @@
+package idphoto
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }

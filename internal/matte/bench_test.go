@@ -1,0 +1,54 @@
+package matte
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkMatte times whole-photo mattes at the default working size with
+// both downsample ratios, then each stage (reading and resizing the photo,
+// the network, and the full-resolution refinement) on a 12-megapixel
+// portrait.
+func BenchmarkMatte(b *testing.B) {
+	base := testMatter(b)
+	for _, name := range []string{"hivision_test0.jpg", "liying_test3.jpg"} {
+		img := portrait(b, name)
+		for _, ds := range []float64{0.25, 0.5} {
+			m := &Matter{rvm: base.rvm, opt: (&Options{DownsampleRatio: ds}).withDefaults()}
+			b.Run(fmt.Sprintf("image=%s/ds=%g", name, ds), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := m.Matte(b.Context(), img, img.Bounds()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+
+	img := portrait(b, "liying_test3.jpg")
+	roi := img.Bounds()
+	read := readerFor(img)
+	src := base.prepare(read, roi)
+	pha, fgr, err := base.infer(b.Context(), src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stages := []struct {
+		name string
+		run  func() error
+	}{
+		{"prepare", func() error { base.prepare(read, roi); return nil }},
+		{"rvm", func() error { _, _, err := base.infer(b.Context(), src); return err }},
+		{"refine", func() error { base.refine(read, roi, src, pha, fgr); return nil }},
+	}
+	for _, s := range stages {
+		b.Run("stage="+s.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := s.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,384 @@
+package qcc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhengapi/zheng/internal/cert"
+	"github.com/zhengapi/zheng/internal/reqinfo"
+)
+
+// fakeSearcher is an in-memory cert.Searcher: a keyword matches a record
+// whose holder name equals it (or contains it unless Exact) or whose credit
+// code equals it; err, when set, is returned by every call.
+type fakeSearcher struct {
+	recs  []cert.Record
+	err   error
+	last  cert.Query
+	calls int
+}
+
+func (f *fakeSearcher) Search(ctx context.Context, q cert.Query) (cert.Page, error) {
+	f.last, f.calls = q, f.calls+1
+	if f.err != nil {
+		return cert.Page{}, f.err
+	}
+	var hits []cert.Record
+	for _, r := range f.recs {
+		if r.CreditCode == q.Keyword || r.EnterpriseName == q.Keyword ||
+			(!q.Exact && strings.Contains(r.EnterpriseName, q.Keyword)) {
+			if q.TypeCode == "" || q.TypeCode == r.TypeCode {
+				hits = append(hits, r)
+			}
+		}
+	}
+	p := cert.Page{Total: len(hits)}
+	if from := (q.Page - 1) * q.PageSize; from < len(hits) {
+		p.Items = hits[from:min(from+q.PageSize, len(hits))]
+	}
+	return p, nil
+}
+
+func (f *fakeSearcher) Get(ctx context.Context, id string) (cert.Record, error) {
+	f.calls++
+	if f.err != nil {
+		return cert.Record{}, f.err
+	}
+	for _, r := range f.recs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return cert.Record{}, cert.ErrNotFound
+}
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func str(s string) *string { return &s }
+
+func testRecords() []cert.Record {
+	return []cert.Record{
+		{ID: "145695151793ad28f7ffd5d8a24cd6191", CertNo: "17418Q20358R1M", TypeCode: "cnca027", TypeName: "质量管理体系认证（ISO9000）",
+			EnterpriseName: "企查查科技有限公司", CreditCode: "91320594088140947F", StartDate: day("2021-04-12"), EndDate: day("2024-05-15"),
+			Detail: []cert.Section{
+				{Name: cert.SectionIssuer, Fields: []cert.Field{{Name: "机构批准号", Value: str("CNCA-R-2015-189")}, {Name: "网址", Value: str("www.hxccc.org")}}},
+				{Name: cert.SectionHolder, Fields: []cert.Field{{Name: "企业名称", Value: str("企查查科技有限公司")}}},
+				{Name: cert.SectionCert, Fields: []cert.Field{{Name: "证书编号", Value: str("17418Q20358R1M")}, {Name: "变更日期", Value: str("")}, {Name: "主认证证书号"}}},
+				{Name: cert.SectionClient, Fields: []cert.Field{{Name: "组织名称", Value: str("")}}},
+			}},
+		{ID: "295733c8d847882298539674ec7d74a71", CertNo: "18119IP6448R0M", TypeCode: "cnca058", TypeName: "企业知识产权管理体系认证",
+			EnterpriseName: "企查查科技有限公司", StartDate: day("2020-12-10"), EndDate: day("2022-12-27")},
+		{ID: "x3", CertNo: "2012010301569774", TypeCode: "ccc", TypeName: "强制性产品认证", Name: "电缆分线箱",
+			EnterpriseName: "苏州企查查科技有限公司", StartDate: day("2012-09-24")},
+	}
+}
+
+// call sends req through the handler inside a request context carrying a
+// task number, and checks what every answer must satisfy: a JSON
+// envelope, OrderNumber = taskNo, Status as a string with the seed's
+// message, and the code recorded with reqinfo.SetCode.
+func call(t *testing.T, h http.Handler, target string) (status int, env map[string]any, raw string) {
+	t.Helper()
+	info := &reqinfo.Info{TaskNo: "17639089990001230001"}
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	req = req.WithContext(reqinfo.NewContext(req.Context(), info))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	raw = rec.Body.String()
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+		t.Fatalf("body %q: %v", raw, err)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if env["OrderNumber"] != info.TaskNo {
+		t.Errorf("OrderNumber = %v, want %s", env["OrderNumber"], info.TaskNo)
+	}
+	s, ok := env["Status"].(string)
+	if !ok {
+		t.Fatalf("Status %v is not a string", env["Status"])
+	}
+	if s != Status(info.Code).String() {
+		t.Errorf("reqinfo code %d, envelope Status %s", info.Code, s)
+	}
+	if env["Message"] != Status(info.Code).Message() || env["Message"] == "" {
+		t.Errorf("Message %v for Status %s", env["Message"], s)
+	}
+	if _, ok := env["Result"]; !ok {
+		t.Errorf("envelope without Result: %s", raw)
+	}
+	return rec.Code, env, raw
+}
+
+func newMux(svc cert.Searcher, log *slog.Logger) *http.ServeMux {
+	mux := http.NewServeMux()
+	New(svc, log).Install(func(p string, h http.Handler) { mux.Handle(p, h) })
+	return mux
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+const (
+	searchPath = "/api/yj/ECICertification/SearchCertification?"
+	detailPath = "/api/yj/ECICertification/GetCertificationDetailById?"
+)
+
+func TestSearch(t *testing.T) {
+	tests := []struct {
+		name       string
+		query      string
+		wantPaging Paging
+		wantIDs    []string
+		wantQuery  cert.Query
+	}{
+		{"defaults", "key=k&searchKey=企查查科技有限公司", Paging{10, 1, 2},
+			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71"},
+			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 1, PageSize: 10}},
+		{"paged", "key=k&searchKey=企查查科技有限公司&pageSize=1&pageIndex=2", Paging{1, 2, 2},
+			[]string{"295733c8d847882298539674ec7d74a71"},
+			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 2, PageSize: 1}},
+		{"max page size", "key=k&searchKey=企查查科技有限公司&pageSize=20", Paging{20, 1, 2},
+			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71"},
+			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 1, PageSize: 20}},
+		{"category", "key=k&searchKey=企查查科技有限公司&certCategory=cnca058", Paging{10, 1, 1},
+			[]string{"295733c8d847882298539674ec7d74a71"},
+			cert.Query{Keyword: "企查查科技有限公司", Exact: true, TypeCode: "cnca058", Page: 1, PageSize: 10}},
+		{"exact true", "key=k&searchKey=企查查科技&isExactlySame=TRUE", Paging{}, nil, cert.Query{}},
+		{"fuzzy", "key=k&searchKey=企查查科技&isExactlySame=false", Paging{10, 1, 3},
+			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71", "x3"},
+			cert.Query{Keyword: "企查查科技", Page: 1, PageSize: 10}},
+		{"fuzzy 0", "key=k&searchKey=企查查科技&isExactlySame=0", Paging{10, 1, 3},
+			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71", "x3"},
+			cert.Query{Keyword: "企查查科技", Page: 1, PageSize: 10}},
+		{"credit code", "key=k&searchKey=91320594088140947F", Paging{10, 1, 1},
+			[]string{"145695151793ad28f7ffd5d8a24cd6191"},
+			cert.Query{Keyword: "91320594088140947F", Exact: true, Page: 1, PageSize: 10}},
+		{"deepest allowed page", "key=k&searchKey=企查查科技有限公司&pageSize=20&pageIndex=250", Paging{20, 250, 2}, nil,
+			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 250, PageSize: 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &fakeSearcher{recs: testRecords()}
+			status, env, raw := call(t, newMux(svc, discard()), searchPath+tt.query)
+			if status != http.StatusOK {
+				t.Fatalf("HTTP %d: %s", status, raw)
+			}
+			var out struct {
+				Paging Paging
+				Result []listItem
+			}
+			if err := json.Unmarshal([]byte(raw), &out); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, it := range out.Result {
+				ids = append(ids, it.ID)
+			}
+			if tt.wantIDs == nil {
+				// No hit: 201 with paging and a null Result.
+				if env["Status"] != "201" || env["Result"] != nil || env["Paging"] == nil {
+					t.Errorf("got %s, want Status 201, Paging, null Result", raw)
+				}
+			} else {
+				if env["Status"] != "200" || env["Message"] != "【有效请求】查询成功" {
+					t.Errorf("got %s, want Status 200", raw)
+				}
+				if out.Paging != tt.wantPaging {
+					t.Errorf("Paging = %+v, want %+v", out.Paging, tt.wantPaging)
+				}
+				if !reflect.DeepEqual(ids, tt.wantIDs) {
+					t.Errorf("ids = %q, want %q", ids, tt.wantIDs)
+				}
+			}
+			if tt.wantQuery != (cert.Query{}) && svc.last != tt.wantQuery {
+				t.Errorf("query = %+v, want %+v", svc.last, tt.wantQuery)
+			}
+		})
+	}
+}
+
+func TestSearchShape(t *testing.T) {
+	svc := &fakeSearcher{recs: testRecords()}
+	_, _, raw := call(t, newMux(svc, discard()), searchPath+"key=k&searchKey=苏州企查查科技有限公司")
+	want := `{"Paging":{"PageSize":10,"PageIndex":1,"TotalRecords":1},"Result":[{"Id":"x3","Name":"电缆分线箱","Type":"ccc",` +
+		`"StartDate":"2012-09-24 00:00:00","EndDate":"","No":"2012010301569774","TypeDesc":"强制性产品认证"}],` +
+		`"Status":"200","Message":"【有效请求】查询成功","OrderNumber":"17639089990001230001"}` + "\n"
+	if raw != want {
+		t.Errorf("search body =\n%s\nwant\n%s", raw, want)
+	}
+}
+
+func TestDetail(t *testing.T) {
+	svc := &fakeSearcher{recs: testRecords()}
+	status, _, raw := call(t, newMux(svc, discard()), detailPath+"key=k&certId=145695151793ad28f7ffd5d8a24cd6191")
+	// Flat keys per the rule in cert/shape.go, certificate fields first, null kept.
+	want := `{"Result":{"Id":"145695151793ad28f7ffd5d8a24cd6191","Data":{"证书编号":"17418Q20358R1M","变更日期":"","主认证证书号":null,` +
+		`"获证组织基本信息-企业名称":"企查查科技有限公司","认证委托人-组织名称":"","发证机构批准号":"CNCA-R-2015-189","发证机构网址":"www.hxccc.org"},` +
+		`"Schema":null},"Status":"200","Message":"【有效请求】查询成功","OrderNumber":"17639089990001230001"}` + "\n"
+	if status != http.StatusOK || raw != want {
+		t.Errorf("detail: HTTP %d\n%s\nwant\n%s", status, raw, want)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		target     string
+		svcErr     error
+		wantStatus Status
+		wantCalls  int
+	}{
+		{"search without key", searchPath + "searchKey=企查查", nil, StatusKeyInvalid, 0},
+		{"search blank key", searchPath + "key=+&searchKey=企查查", nil, StatusKeyInvalid, 0},
+		{"detail without key", detailPath + "certId=x", nil, StatusKeyInvalid, 0},
+		{"missing searchKey", searchPath + "key=k", nil, StatusBadParam, 0},
+		{"blank searchKey", searchPath + "key=k&searchKey=%20", nil, StatusBadParam, 0},
+		{"one-character searchKey", searchPath + "key=k&searchKey=企", nil, StatusKeywordTooShort, 0},
+		{"searchKey too long", searchPath + "key=k&searchKey=" + strings.Repeat("企", 101), nil, StatusBadParam, 0},
+		{"pageSize over 20", searchPath + "key=k&searchKey=企查查&pageSize=21", nil, StatusBadParam, 0},
+		{"pageSize zero", searchPath + "key=k&searchKey=企查查&pageSize=0", nil, StatusBadParam, 0},
+		{"pageSize text", searchPath + "key=k&searchKey=企查查&pageSize=x", nil, StatusBadParam, 0},
+		{"pageIndex text", searchPath + "key=k&searchKey=企查查&pageIndex=x", nil, StatusBadParam, 0},
+		{"pageIndex zero", searchPath + "key=k&searchKey=企查查&pageIndex=0", nil, StatusBadParam, 0},
+		{"pageIndex overflow", searchPath + "key=k&searchKey=企查查&pageIndex=99999999999", nil, StatusBadParam, 0},
+		{"past 5000 records", searchPath + "key=k&searchKey=企查查&pageSize=20&pageIndex=251", nil, StatusTooManyRecords, 0},
+		{"bad isExactlySame", searchPath + "key=k&searchKey=企查查&isExactlySame=maybe", nil, StatusBadParam, 0},
+		{"bad query string", searchPath + "key=k&searchKey=%zz", nil, StatusBadParam, 0},
+		{"no result", searchPath + "key=k&searchKey=不存在的公司", nil, StatusNoResult, 1},
+		{"service too short", searchPath + "key=k&searchKey=（）", cert.ErrKeywordTooShort, StatusKeywordTooShort, 1},
+		{"generic keyword", searchPath + "key=k&searchKey=有限公司", cert.ErrKeywordGeneric, StatusBadKeyword, 1},
+		{"service param error", searchPath + "key=k&searchKey=企查查", &cert.ParamError{Param: "TypeCode", Reason: "x"}, StatusBadParam, 1},
+		{"unavailable", searchPath + "key=k&searchKey=企查查", cert.ErrUnavailable, StatusQueryFailed, 1},
+		{"timeout", searchPath + "key=k&searchKey=企查查", context.DeadlineExceeded, StatusQueryFailed, 1},
+		{"internal", searchPath + "key=k&searchKey=企查查", errors.New("sql: no such table cert_records"), StatusUnknownError, 1},
+		{"missing certId", detailPath + "key=k", nil, StatusBadParam, 0},
+		{"unknown certId", detailPath + "key=k&certId=nope", nil, StatusNoResult, 1},
+		{"detail unavailable", detailPath + "key=k&certId=x3", cert.ErrUnavailable, StatusQueryFailed, 1},
+		{"detail internal", detailPath + "key=k&certId=x3", errors.New("disk on fire"), StatusUnknownError, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &fakeSearcher{recs: testRecords(), err: tt.svcErr}
+			var logBuf bytes.Buffer
+			status, env, raw := call(t, newMux(svc, slog.New(slog.NewTextHandler(&logBuf, nil))), tt.target)
+			if env["Status"] != tt.wantStatus.String() || status != tt.wantStatus.HTTPStatus() {
+				t.Errorf("got HTTP %d %s; want Status %d (HTTP %d)", status, raw, tt.wantStatus, tt.wantStatus.HTTPStatus())
+			}
+			if env["Result"] != nil {
+				t.Errorf("Result = %v, want null", env["Result"])
+			}
+			if svc.calls != tt.wantCalls {
+				t.Errorf("service called %d times, want %d", svc.calls, tt.wantCalls)
+			}
+			if tt.wantStatus == StatusUnknownError {
+				if !strings.Contains(logBuf.String(), "17639089990001230001") || !strings.Contains(logBuf.String(), tt.svcErr.Error()) {
+					t.Errorf("log %q lacks taskNo or cause", logBuf.String())
+				}
+				if strings.Contains(raw, tt.svcErr.Error()) {
+					t.Errorf("response leaks the cause: %s", raw)
+				}
+			}
+		})
+	}
+}
+
+func TestStatusTable(t *testing.T) {
+	// Every code of the seed's §7 tables, with its exact text.
+	want := map[Status]string{
+		200: "【有效请求】查询成功", 201: "【有效请求】查询无结果", 202: "【有效请求】查询参数错误，请检查",
+		205: "【有效请求】等待处理中", 207: "【有效请求】请求数据的条目数超过上限（5000）",
+		208: "【有效请求】此接口不支持此公司类型查询", 209: "【有效请求】企业数量超过上限",
+		213: "【有效请求】参数长度不能小于 2", 215: "【有效请求】不支持的查询关键字",
+		218: "【有效请求】该企业暂不支持空壳扫描", 219: "【有效请求】该企业暂不支持准入尽调",
+		105: "【有效请求】接口已下线停用", 110: "【有效请求】当前相同查询连续出错，请等 2 小时后重试",
+		101: "【无效请求】当前的 KEY 无效或者还未生效中", 102: "【无效请求】当前 KEY 已欠费",
+		103: "【无效请求】当前 KEY 被暂停使用", 104: "【无效请求】请求 KEY 异常，请联系管理员",
+		106: "【无效请求】非法请求过多，请联系管理员", 107: "【无效请求】被禁止的 IP 或者签名错误",
+		108: "【无效请求】异常请求过多，请联系管理员", 109: "【无效请求】请求超过每日系统限制",
+		111: "【无效请求】接口权限未开通，请联系管理员", 112: "【无效请求】您的账号剩余使用量已不足或已过期",
+		113: "【无效请求】当前接口已被删除，请重新申请", 114: "【无效请求】当前接口已被禁用，请联系管理员",
+		115: "【无效请求】身份验证错误或者已过期", 116: "【无效请求】请求超过每日调用总量限制",
+		117: "【无效请求】当前不支持的请求参数调用量过多", 118: "【无效请求】当前接口不支持此方式的调用",
+		119: "【无效请求】您的帐号出现异常，请联系管理员", 120: "【无效请求】系统流量异常，请稍后再试",
+		121: "【无效请求】数据不能出境", 199: "【无效请求】系统未知错误，请联系技术客服",
+		203: "【无效请求】系统查询有异常，请联系技术人员", 214: "【无效请求】您还未购买过该接口，请先购买",
+		223: "【无效请求】当前接口的计费方式不支持此查询参数",
+	}
+	if len(messages) != len(want) {
+		t.Errorf("table has %d codes, want %d", len(messages), len(want))
+	}
+	for s, msg := range want {
+		if got := s.Message(); got != msg {
+			t.Errorf("Status(%d).Message() = %q, want %q", s, got, msg)
+		}
+		if valid := strings.HasPrefix(msg, "【有效请求】"); s.Valid() != valid {
+			t.Errorf("Status(%d).Valid() = %v, want %v", s, s.Valid(), valid)
+		}
+	}
+}
+
+func TestWriteForGateway(t *testing.T) {
+	rec := httptest.NewRecorder()
+	info := &reqinfo.Info{TaskNo: "1"}
+	req := httptest.NewRequest(http.MethodGet, searchPath, nil)
+	Write(rec, req.WithContext(reqinfo.NewContext(req.Context(), info)), StatusAuthFailed, nil, nil)
+	want := `{"Result":null,"Status":"115","Message":"【无效请求】身份验证错误或者已过期","OrderNumber":"1"}` + "\n"
+	if rec.Code != 200 || rec.Body.String() != want || info.Code != 115 {
+		t.Errorf("Write(115) = HTTP %d %s (code %d), want HTTP 200 %s", rec.Code, rec.Body, info.Code, want)
+	}
+	// Outside a request there is no task number: OrderNumber is null.
+	rec = httptest.NewRecorder()
+	Write(rec, httptest.NewRequest(http.MethodGet, searchPath, nil), StatusNoResult, nil, nil)
+	if !strings.Contains(rec.Body.String(), `"OrderNumber":null`) {
+		t.Errorf("no task number: %s", rec.Body)
+	}
+}
+
+// FuzzSearchParams: whatever the query string, the answer is an envelope
+// with a known status, and the service only sees a sane query.
+func FuzzSearchParams(f *testing.F) {
+	f.Add("key=k&searchKey=企查查科技有限公司&pageSize=20&pageIndex=2&isExactlySame=false&certCategory=cnca027")
+	f.Add("key=k&searchKey=企&pageSize=-1")
+	f.Add("searchKey=%zz&key")
+	f.Fuzz(func(t *testing.T, query string) {
+		svc := &fakeSearcher{recs: testRecords()}
+		req := httptest.NewRequest(http.MethodGet, "/api/yj/ECICertification/SearchCertification", nil)
+		req.URL.RawQuery = query
+		rec := httptest.NewRecorder()
+		newMux(svc, discard()).ServeHTTP(rec, req)
+		var env Envelope
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+			t.Fatalf("not an envelope: %v", err)
+		}
+		switch env.Status {
+		case "200", "201", "202", "207", "213", "101":
+		default:
+			t.Fatalf("Status %s for %q", env.Status, query)
+		}
+		if svc.calls > 0 {
+			q := svc.last
+			if n := len([]rune(strings.TrimSpace(q.Keyword))); n < 2 || q.Page < 1 || q.PageSize < 1 || q.PageSize > cert.MaxPageSize || q.Page*q.PageSize > MaxRecords {
+				t.Fatalf("service got %+v from %q", q, query)
+			}
+			if vals, _ := url.ParseQuery(query); vals.Get("key") == "" {
+				t.Fatalf("service called without key: %q", query)
+			}
+		}
+	})
+}
