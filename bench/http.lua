@@ -15,6 +15,9 @@ local builders = {
   ["jumei-list"] = function(k)
     return wrk.format("POST", "/enterprise/certificate/list", form, "keyword=" .. k .. "&pageSize=10")
   end,
+  ["jumei-list-code"] = function(k)
+    return wrk.format("POST", "/enterprise/certificate/list", form, "keyword=" .. k .. "&pageSize=10")
+  end,
   ["qcc-detail"] = function(k)
     return wrk.format("GET", "/api/yj/ECICertification/GetCertificationDetailById?key=bench&certId=" .. k)
   end,

@@ -10,12 +10,14 @@
 #   SEED=1             generator seed
 #   DURATION=20s       wrk run per route (after a 5 s warm-up)
 #   THREADS=2 CONNS=32 wrk threads and connections
+#   ROUTES="jumei-detail qcc-detail jumei-list-code qcc-search jumei-list"
 #   BACKENDS="sqlite postgres"
 #   PG_BASE=postgres://postgres@127.0.0.1:5432   PostgreSQL server (loopback)
 #   PG_DB=zheng_bench  database the PostgreSQL run uses (dropped and recreated
 #                      while connected to the database "test")
 #   WORK=$(mktemp -d)  scratch directory; reuses certs.jsonl found there
 #   KEEP=0             1 keeps WORK
+#   REUSE=0            1 skips the import when WORK already holds the stores
 set -euo pipefail
 
 COUNT=${COUNT:-1000000}
@@ -28,8 +30,9 @@ PG_BASE=${PG_BASE:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${PG_DB:-zheng_bench}
 WORK=${WORK:-$(mktemp -d)}
 KEEP=${KEEP:-0}
+REUSE=${REUSE:-0}
 PORT=${PORT:-18089}
-ROUTES="jumei-detail qcc-detail jumei-list qcc-search"
+ROUTES=${ROUTES:-jumei-detail qcc-detail jumei-list-code qcc-search jumei-list}
 
 here=$(cd "$(dirname "$0")" && pwd)
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
@@ -50,14 +53,18 @@ if [ ! -s "$WORK/certs.jsonl" ]; then
   /usr/bin/time -f "gen: %e s, max RSS %M KB" "$zheng" cert gen --count "$COUNT" --seed "$SEED" --out "$WORK/certs.jsonl"
 fi
 
-# Request keys: every 50th certificate's id and URL-encoded holder name.
-awk 'NR % 50 == 1' "$WORK/certs.jsonl" | jq -r '.id' >"$WORK/ids.txt"
-awk 'NR % 50 == 1' "$WORK/certs.jsonl" | jq -r '.enterpriseName | @uri' >"$WORK/names.txt"
-echo "keys: $(wc -l <"$WORK/ids.txt") ids, $(wc -l <"$WORK/names.txt") names"
+# Request keys from every 50th certificate: its id, its holder's
+# URL-encoded name and its holder's credit code.
+awk 'NR % 50 == 1' "$WORK/certs.jsonl" >"$WORK/sample.jsonl"
+jq -r '.id' "$WORK/sample.jsonl" >"$WORK/ids.txt"
+jq -r '.enterpriseName | @uri' "$WORK/sample.jsonl" >"$WORK/names.txt"
+jq -r 'select(.creditCode != null and .creditCode != "") | .creditCode' "$WORK/sample.jsonl" >"$WORK/codes.txt"
+echo "keys: $(wc -l <"$WORK/ids.txt") ids, $(wc -l <"$WORK/names.txt") names, $(wc -l <"$WORK/codes.txt") codes"
 
 keys_for() {
   case $1 in
   *-detail) echo "$WORK/ids.txt" ;;
+  *-code) echo "$WORK/codes.txt" ;;
   *) echo "$WORK/names.txt" ;;
   esac
 }
@@ -66,16 +73,23 @@ run_backend() {
   local backend=$1 db_flag=()
   case $backend in
   sqlite)
-    rm -rf "$WORK/sqlite"
     db_flag=(--data-dir "$WORK/sqlite")
     ;;
   postgres)
-    psql "$PG_BASE/test?sslmode=disable" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
     db_flag=(--data-dir "$WORK/pgdata" --db "$PG_BASE/$PG_DB?sslmode=disable")
     ;;
   esac
-  echo "== $backend: import"
-  /usr/bin/time -f "import: %e s, max RSS %M KB" "$zheng" cert import "${db_flag[@]}" "$WORK/certs.jsonl"
+  if [ "$REUSE" = 1 ] && [ -e "$WORK/imported-$backend" ]; then
+    echo "== $backend: reusing the imported store"
+  else
+    case $backend in
+    sqlite) rm -rf "$WORK/sqlite" ;;
+    postgres) psql "$PG_BASE/test?sslmode=disable" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" ;;
+    esac
+    echo "== $backend: import"
+    /usr/bin/time -f "import: %e s, max RSS %M KB" "$zheng" cert import "${db_flag[@]}" "$WORK/certs.jsonl"
+    touch "$WORK/imported-$backend"
+  fi
 
   echo "== $backend: serve"
   "$zheng" serve --no-auth --demo=false --addr "127.0.0.1:$PORT" "${db_flag[@]}" >/dev/null 2>"$WORK/serve-$backend.log" &

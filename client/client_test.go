@@ -149,7 +149,7 @@ func TestResponsesMirrorWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Data.Result == "" || !slices.Equal(p.Data.Size, []string{"295", "413"}) || string(p.Data.Extra["dpi"]) != "300" {
+	if p.Data.Result == "" || !slices.Equal(p.Data.Size, []string{"295", "413"}) || p.Data.DPI != 300 || p.Data.FileSize != 42.5 || string(p.Data.Report) != `{"faces":1}` {
 		t.Errorf("IDPhotoMake data = %+v", p.Data)
 	}
 }

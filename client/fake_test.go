@@ -32,8 +32,9 @@ const (
 		`"Status":"200","Message":"【有效请求】查询成功","OrderNumber":null}`
 	usageJSON = `{"code":200,"msg":"成功","taskNo":"7","data":{"appId":"app_1","name":"demo","packages":[{"id":1,"product":"cert","total":1000,"used":10,"remaining":990,` +
 		`"expiresAt":"2027-01-01T00:00:00Z","expired":false,"usedToday":3}]}}`
-	photoJSON = `{"code":200,"msg":"成功","taskNo":"254900443205524179659164","data":{"result":"http://127.0.0.1/files/a.jpg","size":["295","413"],"dpi":300,"report":{"ok":true}}}`
-	specsJSON = `{"code":200,"msg":"成功","taskNo":"9","data":[{"id":"s1","name":"一寸","width":25,"height":35,"unit":"mm","dpi":300,"colors":["blue","white"],"pixelWidth":295,"pixelHeight":413,"faceRatio":0.33}]}`
+	photoJSON = `{"code":200,"msg":"成功","taskNo":"254900443205524179659164","data":{"result":"http://127.0.0.1/files/a.jpg","size":["295","413"],"spec":"s1","specName":"一寸","dpi":300,"fileSize":42.5,"report":{"faces":1}}}`
+	specsJSON = `{"code":200,"msg":"成功","taskNo":"9","data":{"specs":[{"id":"s1","name":"一寸","width":25,"height":35,"unit":"mm","dpi":300,"colors":["blue","white"],` +
+		`"pixelWidth":295,"pixelHeight":413,"faceRatio":0.33}],"colors":{"blue":["#438EDB","#438EDB"]},"custom":"12","layouts":["6inch"]}}`
 )
 
 // received is what the fake server saw of one request.
@@ -58,7 +59,7 @@ type fakeServer struct {
 	answer func(n int, r *http.Request) (int, string)
 }
 
-func newFakeServer(t *testing.T, now time.Time) *fakeServer {
+func newFakeServer(t testing.TB, now time.Time) *fakeServer {
 	f := &fakeServer{now: now}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)

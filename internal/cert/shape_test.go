@@ -472,3 +472,23 @@ func BenchmarkRenderDetail(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendJSON: the direct writers produce what encoding/json does.
+func TestAppendJSON(t *testing.T) {
+	for _, name := range []string{jumeiSeedFile, qccSeedFile} {
+		r := readSeed(t, name)
+		r.EnterpriseName += "<&>" // encoding/json is told not to escape these either
+		for _, v := range []interface{ AppendJSON([]byte) []byte }{ToJumeiDetail(r), ToQCCDetail(r)} {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(v); err != nil {
+				t.Fatal(err)
+			}
+			want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+			if got := v.AppendJSON([]byte("x")); !bytes.Equal(got[1:], want) || got[0] != 'x' {
+				t.Errorf("%s %T: AppendJSON =\n%s\nwant\n%s", name, v, got, want)
+			}
+		}
+	}
+}

@@ -72,7 +72,7 @@ func newCallServer(t *testing.T, now time.Time) *callServer {
 		case "/idphoto/make":
 			io.WriteString(w, `{"code":200,"msg":"成功","taskNo":"4","data":{"result":"http://127.0.0.1/files/x.jpg","size":["295","413"]}}`)
 		case "/idphoto/specs":
-			io.WriteString(w, `{"code":200,"msg":"成功","taskNo":"5","data":[{"id":"s1","name":"一寸","width":25,"height":35,"unit":"mm","dpi":300,"colors":["blue"],"pixelWidth":295,"pixelHeight":413,"faceRatio":0.33}]}`)
+			io.WriteString(w, `{"code":200,"msg":"成功","taskNo":"5","data":{"specs":[{"id":"s1","name":"一寸","width":25,"height":35,"unit":"mm","dpi":300,"colors":["blue"],"pixelWidth":295,"pixelHeight":413,"faceRatio":0.33}],"custom":"12"}}`)
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}

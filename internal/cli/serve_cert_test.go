@@ -3,19 +3,23 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zhengapi/zheng/internal/cert"
 	"github.com/zhengapi/zheng/internal/cert/certstore"
+	"github.com/zhengapi/zheng/internal/cert/certtest"
 	"github.com/zhengapi/zheng/internal/cert/demo"
 	"github.com/zhengapi/zheng/internal/server"
 )
@@ -48,33 +52,38 @@ func startCert(t *testing.T, loadDemo bool) (*httptest.Server, *serveApp) {
 	return ts, a
 }
 
-// importSeeds stores the two seed certificates the way an import does:
-// parsed from the vendors' detail shapes.
-func importSeeds(t *testing.T, dataDir string) {
+// importSeeds imports the two seed certificates with zheng cert import,
+// from a JSONL file holding them in the vendors' detail shapes.
+func importSeeds(t *testing.T, sf storeFlags) {
 	t.Helper()
-	var recs []cert.Record
-	for _, f := range []struct {
-		file  string
-		parse func([]byte) (cert.Record, error)
-	}{{jumeiSeed, cert.FromJumeiDetail}, {qccSeed, cert.FromQCCDetail}} {
-		r, err := f.parse(readTestFile(t, f.file))
-		if err != nil {
-			t.Fatalf("%s: %v", f.file, err)
+	var jsonl bytes.Buffer
+	for _, name := range []string{jumeiSeed, qccSeed} {
+		if err := json.Compact(&jsonl, readTestFile(t, name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
-		if err := cert.Prepare(&r); err != nil {
-			t.Fatalf("%s: %v", f.file, err)
-		}
-		recs = append(recs, r)
+		jsonl.WriteByte('\n')
 	}
-	store := openCertStore(t, dataDir)
-	if _, err := store.Upsert(t.Context(), recs); err != nil {
-		t.Fatalf("Upsert: %v", err)
+	file := filepath.Join(t.TempDir(), "seeds.jsonl")
+	if err := os.WriteFile(file, jsonl.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"cert", "import", "--strict", "--data-dir", sf.DataDir}
+	if sf.DB != "" {
+		args = append(args, "--db", sf.DB)
+	}
+	var stdout, stderr bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Now: time.Now}
+	if code := Main(t.Context(), append(args, file), env); code != 0 {
+		t.Fatalf("zheng %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	if n, err := openCertStore(t, sf).Count(t.Context()); err != nil || n != 2 {
+		t.Fatalf("after import: %d certificates (%v), want 2\n%s%s", n, err, stdout.String(), stderr.String())
 	}
 }
 
-func openCertStore(t *testing.T, dataDir string) cert.Store {
+func openCertStore(t *testing.T, sf storeFlags) cert.Store {
 	t.Helper()
-	store, err := certstore.Open(t.Context(), dataDir, "")
+	store, err := certstore.Open(t.Context(), sf.DataDir, sf.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +143,16 @@ func decodeJSON(t *testing.T, b []byte) any {
 // shapes, come back from both dialects field for field as the seeds show
 // them.
 func TestCertEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	importSeeds(t, dir)
+	t.Run("sqlite", func(t *testing.T) { testCertEndToEnd(t, storeFlags{DataDir: t.TempDir()}) })
+	t.Run("postgres", func(t *testing.T) {
+		testCertEndToEnd(t, storeFlags{DataDir: t.TempDir(), DB: certtest.PostgresDSN(t)})
+	})
+}
+
+func testCertEndToEnd(t *testing.T, sf storeFlags) {
+	importSeeds(t, sf)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := &serveApp{log: log, store: storeFlags{DataDir: dir}, srv: server.New(server.Config{}, log)}
+	a := &serveApp{log: log, store: sf, srv: server.New(server.Config{}, log)}
 	t.Cleanup(a.close)
 	if err := setupCert(t.Context(), a, &certServeFlags{demo: false}); err != nil {
 		t.Fatal(err)
@@ -260,8 +275,39 @@ func TestCertDemo(t *testing.T) {
 	if err := setupCert(t.Context(), b, &certServeFlags{demo: true}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := openCertStore(t, a.store.DataDir).Count(t.Context())
+	n, err := openCertStore(t, a.store).Count(t.Context())
 	if want := demo.Count + 2; err != nil || n != want {
 		t.Errorf("after a second start: %d certificates (%v), want %d", n, err, want)
+	}
+}
+
+func TestCertServeFlags(t *testing.T) {
+	tests := []struct {
+		env  string
+		args []string
+		want bool
+	}{
+		{"", nil, true},
+		{"false", nil, false},
+		{"0", nil, false},
+		{"true", []string{"--demo=false"}, false},
+		{"false", []string{"--demo"}, true},
+	}
+	for _, tt := range tests {
+		env := &Env{Getenv: func(k string) string {
+			if k == "ZHENG_DEMO" {
+				return tt.env
+			}
+			return ""
+		}}
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		var f certServeFlags
+		f.register(fs, env)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if f.demo != tt.want {
+			t.Errorf("ZHENG_DEMO=%q %q: demo = %v, want %v", tt.env, tt.args, f.demo, tt.want)
+		}
 	}
 }

@@ -82,6 +82,17 @@ func openGateway(ctx context.Context, store storeFlags, masterKey string) (*sqls
 	return st, keys, nil
 }
 
+// billingRules is the billing table: which answers of a route spend a call
+// of the package. Routes not listed bill code 200 only
+// (gateway.SuccessOnly): the 聚美 routes' "code", the 企查查 routes'
+// "Status" (201 "no result" is free) and POST /idphoto/make. Keep
+// docs/gateway.md in step.
+func billingRules() map[string]gateway.Rule {
+	return map[string]gateway.Rule{
+		"GET /idphoto/specs": gateway.Free, // the catalogue of photo specs
+	}
+}
+
 // setupGateway opens the gateway's store and sets a.gate.
 func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error {
 	if f.noAuth {
@@ -112,6 +123,7 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 	gw := gateway.New(st, keys, &gateway.Options{
 		Skew:    f.skew,
 		Limiter: limiter,
+		Rules:   billingRules(),
 		Now:     a.env.Now,
 		Logger:  a.log,
 	})
@@ -183,10 +195,10 @@ func demoApp(ctx context.Context, st *sqlstore.Store, apps *gateway.Apps) (func(
 			"",
 			"Try it:",
 			"  curl -s -H 'X-Apig-AppCode: " + code + "' " + base + "/v1/account/usage",
-			"  curl -s -H 'X-Apig-AppCode: " + code + "' -d 'keyword=科技&pageNo=1&pageSize=5' " + base + "/enterprise/certificate/list",
-			"  zheng call cert list --keyword 科技 --base-url " + base + " --appkey " + key + " --appsecret " + secret,
+			"  curl -s -H 'X-Apig-AppCode: " + code + "' " + base + "/enterprise/certificate/list --data-urlencode 'keyword=阿里巴巴' -d pageSize=5",
+			"  zheng call cert list --keyword 阿里巴巴 --base-url " + base + " --appkey " + key + " --appsecret " + secret,
 			"  ts=$(date +%s); tok=$(printf '%s' \"" + key + "${ts}" + secret + "\" | md5sum | cut -c1-32 | tr a-f A-F)",
-			"  curl -s -H \"Timespan: $ts\" -H \"Token: $tok\" '" + base + "/api/yj/ECICertification/SearchCertification?key=" + key + "&searchKey=%E7%A7%91%E6%8A%80'",
+			"  curl -s -G -H \"Timespan: $ts\" -H \"Token: $tok\" " + base + "/api/yj/ECICertification/SearchCertification -d key=" + key + " --data-urlencode 'searchKey=企查查科技有限公司'",
 		}
 	}, nil
 }

@@ -1,6 +1,7 @@
 package face
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -110,15 +111,7 @@ func (r Rect) area() float64 { return math.Max(0, r.X1-r.X0) * math.Max(0, r.Y1-
 // anchor.
 func weightedNMS(dets []detection, thr float64) []detection {
 	dets = slices.Clone(dets)
-	slices.SortStableFunc(dets, func(a, b detection) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(dets, func(a, b detection) int { return cmp.Compare(b.score, a.score) })
 	var out []detection
 	used := make([]bool, len(dets))
 	for i, top := range dets {

@@ -39,14 +39,24 @@ var (
 	finderErr  error
 )
 
-// testFinder loads the models once per test binary; it skips when the
-// models have not been fetched (scripts/fetch-models.sh).
-func testFinder(t testing.TB) *Finder {
+// modelsDir is $ZHENG_MODELS or the repository's models folder; it skips
+// when the models have not been fetched (scripts/fetch-models.sh).
+func modelsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "models")
+	dir := os.Getenv("ZHENG_MODELS")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "models")
+	}
 	if _, err := os.Stat(filepath.Join(dir, "blazeface.json")); err != nil {
 		t.Skip("models not fetched; run scripts/fetch-models.sh")
 	}
+	return dir
+}
+
+// testFinder loads the models once per test binary.
+func testFinder(t testing.TB) *Finder {
+	t.Helper()
+	dir := modelsDir(t)
 	finderOnce.Do(func() { finderVal, finderErr = NewFinder(dir) })
 	if finderErr != nil {
 		t.Fatal(finderErr)
@@ -290,5 +300,118 @@ func TestFindOffsetOrigin(t *testing.T) {
 	dx, dy := c[0].RightEye.X-a[0].RightEye.X, c[0].RightEye.Y-a[0].RightEye.Y
 	if math.Abs(dx-100) > 1 || math.Abs(dy+30) > 1 {
 		t.Errorf("right eye moved by (%.1f, %.1f), want (100, -30)", dx, dy)
+	}
+}
+
+// TestFindConcurrent runs one finder from several goroutines; the results
+// must not depend on who else is running.
+func TestFindConcurrent(t *testing.T) {
+	f := testFinder(t)
+	img := portrait(t, "facerec_two_people.jpg")
+	want, err := f.Find(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	got := make([][]Face, 3)
+	errs := make([]error, 3)
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = f.Find(t.Context(), img) })
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if len(got[i]) != len(want) {
+			t.Errorf("run %d: %d faces, alone: %d", i, len(got[i]), len(want))
+			continue
+		}
+		for j := range want {
+			if got[i][j].RightEye != want[j].RightEye {
+				t.Errorf("run %d face %d: right eye %v, alone: %v", i, j, got[i][j].RightEye, want[j].RightEye)
+			}
+		}
+	}
+}
+
+// TestFindWithoutIris: without the iris model the eye centres come from
+// the mesh's eye contours and must still sit on the eyes.
+func TestFindWithoutIris(t *testing.T) {
+	f := testFinder(t)
+	noIris, err := NewFinderOptions(modelsDir(t), &Options{NoIris: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := portrait(t, "hivision_test0.jpg")
+	a, err := f.Find(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := noIris.Find(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 1 || len(b) != 1 {
+		t.Fatalf("faces: %d with iris, %d without, want 1 and 1", len(a), len(b))
+	}
+	width := math.Hypot(a[0].LeftEye.X-a[0].RightEye.X, a[0].LeftEye.Y-a[0].RightEye.Y)
+	for _, p := range [][2]Point{{a[0].RightEye, b[0].RightEye}, {a[0].LeftEye, b[0].LeftEye}} {
+		if d := math.Hypot(p[0].X-p[1].X, p[0].Y-p[1].Y); d > 0.08*width {
+			t.Errorf("eye centre without iris %v is %.1f px from the iris centre %v (eyes %.0f px apart)", p[1], d, p[0], width)
+		}
+	}
+	if b[0].RightEyeOpen < 0.15 || b[0].LeftEyeOpen < 0.15 {
+		t.Errorf("open eyes measured %.2f/%.2f from the mesh", b[0].RightEyeOpen, b[0].LeftEyeOpen)
+	}
+}
+
+// TestFindSmallAndTurned: a portrait pasted into a corner of a large
+// canvas (face about 1/20 of the long side) is found by the tiled round,
+// and a portrait stored upside down by the rotated round, with roll
+// telling the caller how to turn it.
+func TestFindSmallAndTurned(t *testing.T) {
+	f := testFinder(t)
+	img := portrait(t, "hivision_test0.jpg")
+	b := img.Bounds()
+	canvas := image.NewRGBA(image.Rect(0, 0, 2400, 3200))
+	draw.Draw(canvas, canvas.Bounds(), image.NewUniform(color.RGBA{90, 110, 100, 255}), image.Point{}, draw.Src)
+	small := image.Rect(1700, 300, 1700+b.Dx(), 300+b.Dy())
+	draw.Draw(canvas, small, img, b.Min, draw.Src)
+	flipped := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			flipped.Set(b.Max.X-1-(x-b.Min.X), b.Max.Y-1-(y-b.Min.Y), img.At(x, y))
+		}
+	}
+	tests := []struct {
+		name     string
+		img      image.Image
+		inside   image.Rectangle
+		rollNear float64
+	}{
+		{"small face", canvas, small, 0},
+		{"upside down", flipped, b, 180},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			faces, err := f.Find(t.Context(), tc.img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(faces) != 1 {
+				t.Fatalf("Find: %d faces, want 1", len(faces))
+			}
+			fc := faces[0]
+			for _, p := range []Point{fc.RightEye, fc.LeftEye, fc.Chin} {
+				if !image.Pt(int(p.X), int(p.Y)).In(tc.inside) {
+					t.Errorf("landmark %v outside %v", p, tc.inside)
+				}
+			}
+			if d := math.Abs(math.Remainder(fc.Roll-tc.rollNear, 360)); d > 15 {
+				t.Errorf("Roll = %.1f°, want about %v°", fc.Roll, tc.rollNear)
+			}
+			t.Logf("score %.2f roll %.1f", fc.Score, fc.Roll)
+		})
 	}
 }

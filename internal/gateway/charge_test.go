@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -111,5 +113,12 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 	k2, created, err := LoadOrCreateMasterKey(dir)
 	if err != nil || created || string(k1) != string(k2) {
 		t.Fatalf("second LoadOrCreateMasterKey: created=%v err=%v same=%v", created, err, string(k1) == string(k2))
+	}
+	fi, err := os.Stat(filepath.Join(dir, MasterKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("master key file mode = %v, want 0600", fi.Mode().Perm())
 	}
 }

@@ -35,6 +35,10 @@ type Rule func(code int) bool
 // result" are free.
 func SuccessOnly(code int) bool { return code == 200 }
 
+// Free is the rule of routes that never spend (catalogues, listings): the
+// caller still needs a package of the product.
+func Free(int) bool { return false }
+
 // Options tune a Gateway; a nil *Options or zero fields mean the defaults.
 type Options struct {
 	// Skew is the accepted difference between the caller's clock
@@ -53,7 +57,8 @@ type Options struct {
 	// negative disables the cache.
 	CacheTTL time.Duration
 	// MaxSignedBody is the largest body a signed request may carry (it is
-	// read to hash it); default 12 MiB, as on APIG.
+	// read into memory to hash it); default 32 MiB, the server's own body
+	// limit (APIG itself stops at 12 MB; ID photos can be larger).
 	MaxSignedBody int64
 	// RefuseUnsignedPayload refuses signatures that leave the body out
 	// (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
@@ -101,7 +106,7 @@ func New(store Store, keys *Keyring, opts *Options) *Gateway {
 		o.CacheTTL = 2 * time.Second
 	}
 	if o.MaxSignedBody <= 0 {
-		o.MaxSignedBody = 12 << 20
+		o.MaxSignedBody = 32 << 20
 	}
 	if o.Limiter == nil {
 		o.Limiter = ratelimit.NewMemory(o.Now)

@@ -580,3 +580,17 @@ func TestRateLimitSharedByTwoInstances(t *testing.T) {
 		t.Errorf("%d calls admitted across two instances, want the burst of 5", ok)
 	}
 }
+
+func TestSignedBodyTooLarge(t *testing.T) {
+	s := newStack(t, openSQLite(t), &gateway.Options{MaxSignedBody: 10})
+	app := createApp(t, s.gw, gateway.NewApp{Name: "t", Packages: []gateway.PackageSpec{pkg("cert", 10)}})
+	for _, tc := range []struct {
+		body       string
+		wantStatus int
+	}{{"keyword=ab", 200}, {"keyword=abc", 413}} {
+		a := serve(s.handler, request("POST", "/enterprise/certificate/list", tc.body, signed(app.AppKey, string(app.AppSecret), testNow, nil)))
+		if a.status != tc.wantStatus || (tc.wantStatus == 413 && a.ErrorCode != "APIG.0201") {
+			t.Errorf("body of %d bytes: HTTP %d %s, want %d", len(tc.body), a.status, a.ErrorCode, tc.wantStatus)
+		}
+	}
+}

@@ -62,10 +62,10 @@ func solveCrop(in cropInput) cropBox {
 	if !math.IsInf(in.BodyBottom, 1) {
 		bottom := box.Y0 + float64(in.H)/s
 		if over := bottom - in.BodyBottom; over > 0 {
-			// Move the portrait down, but not so far that the head leaves
-			// the upper half: a floating bust is better than a head at the
+			// Move the portrait down, but keep the chin above 85% of the
+			// height: a floating bust is better than a head sunk to the
 			// bottom edge.
-			maxShift := (0.5*float64(in.H) - (in.CrownY-box.Y0)*s) / s
+			maxShift := (0.85*float64(in.H) - (in.ChinY-box.Y0)*s) / s
 			shift := math.Min(over, math.Max(maxShift, 0))
 			if shift > 0 {
 				box.Y0 -= shift

@@ -93,11 +93,11 @@ func (j *job) geometry(img image.Image, f face.Face) (*geom, error) {
 // are refused; the warnings catch the doubtful ones.
 const (
 	maxYaw, warnYaw     = 35.0, 15.0 // degrees
-	maxPitch, warnPitch = 30.0, 15.0
-	closedEye, warnEye  = 0.10, 0.16 // eye opening, height/width
-	minFaceH            = 24.0       // source pixels, brow top to chin
-	minSharp, warnSharp = 4.0, 15.0  // Laplacian variance on a 64×64 face
-	minLight, warnLight = 30.0, 65.0 // mean face luma
+	maxPitch, warnPitch = 25.0, 15.0
+	closedEye, warnEye  = 0.15, 0.19   // eye opening, height/width (open eyes measure 0.22–0.45)
+	minFaceH            = 24.0         // source pixels, brow top to chin
+	minSharp, warnSharp = 150.0, 400.0 // Laplacian variance on a 64×64 face (sharp photos: 500–4000)
+	minLight, warnLight = 40.0, 80.0   // mean face luma
 )
 
 // gate refuses photos that cannot make an acceptable ID photo.
@@ -114,12 +114,24 @@ func (j *job) gate(img image.Image, f face.Face, g *geom) error {
 	if !in(bx, by) || !in(chx, chy) || !in(g.eyeL.X, g.eyeL.Y) || !in(g.eyeR.X, g.eyeR.Y) {
 		return errf(CodeNoHead, nil, "头部被图片边缘截断")
 	}
-	// Half the face beyond a side edge.
-	halfW := 0.45 * g.faceH
-	lx, _ := g.toSrc(g.centerX-halfW, g.cy)
-	rx, _ := g.toSrc(g.centerX+halfW, g.cy)
-	if math.Min(lx, rx) < float64(b.Min.X)-0.3*halfW || math.Max(lx, rx) > float64(b.Max.X)+0.3*halfW {
-		return errf(CodeNoHead, nil, "脸部被图片边缘截断")
+	// The face outline inside the photo (the mesh extrapolates past an
+	// edge that cuts the face); without a mesh, the cheeks.
+	outline := make([]face.Point, 0, len(faceOval))
+	if len(f.Mesh) >= 468 {
+		for _, i := range faceOval {
+			outline = append(outline, face.Point{X: f.Mesh[i].X, Y: f.Mesh[i].Y})
+		}
+	} else {
+		for _, dx := range []float64{-0.4, 0.4} {
+			x, y := g.toSrc(g.centerX+dx*g.faceH, (g.browY+g.chinY)/2)
+			outline = append(outline, face.Point{X: x, Y: y})
+		}
+	}
+	edge := 0.04 * g.faceH
+	for _, p := range outline {
+		if p.X < float64(b.Min.X)-edge || p.X > float64(b.Max.X)+edge || p.Y > float64(b.Max.Y)+edge {
+			return errf(CodeNoHead, nil, "脸部被图片边缘截断")
+		}
 	}
 	rep := j.report
 	if g.faceH < minFaceH {
@@ -230,31 +242,67 @@ func (g *geom) crownFromMatte(b image.Rectangle, alpha *image.Gray) (crown float
 	return math.Max(lo, math.Min(hi, top)), cut
 }
 
-// bodyBottom follows the person down from the chin: the lowest point
-// reached inside the person, the source's bottom edge when the body runs
-// out of the photo there, or +Inf when it runs past the matted region
-// (the body continues).
-func (g *geom) bodyBottom(b image.Rectangle, alpha *image.Gray) float64 {
+// bodyBottom follows the person down from the chin and returns the
+// lowest point the output may reach without the body floating: where the
+// person ends, or where the photo ends under the person plus the torso
+// extension the renderer provides (it repeats the photo's last row), or
+// +Inf when the body runs past the matted region (it continues).
+//
+// The face's column decides where the person ends; the columns at the
+// output's side edges (halfW from the axis) only count where the person
+// reaches the photo's edge there, so that a levelled (rotated) photo whose
+// bottom edge runs slanted is handled the same way.
+func (g *geom) bodyBottom(b image.Rectangle, alpha *image.Gray, halfW float64) (bottom float64, extended bool) {
 	step := math.Max(1, g.faceH/200)
-	best := math.Inf(-1)
-	for _, off := range []float64{-0.5, 0, 0.5} {
-		x := g.centerX + off*g.faceH
+	bottom = math.Inf(1)
+	for _, off := range []float64{0, -halfW, halfW} {
+		x := g.centerX + off
 		y := g.chinY + 0.1*g.faceH
 		for ; ; y += step {
 			sx, sy := g.toSrc(x, y)
-			if sy >= float64(b.Max.Y) || sx < float64(b.Min.X) || sx >= float64(b.Max.X) {
-				break // the photo ends
+			if sx < float64(b.Min.X) || sx >= float64(b.Max.X) {
+				break // off the side: the renderer fills background there
+			}
+			if sy >= float64(b.Max.Y) {
+				// The photo ends under the person: the torso may be
+				// extended by up to maxTorsoExtension face heights.
+				if e := y + maxTorsoExtension*g.faceH; e < bottom {
+					bottom, extended = e, true
+				}
+				break
 			}
 			if sy >= float64(alpha.Rect.Max.Y) {
-				return math.Inf(1) // beyond the matted region: continues
+				break // beyond the matted region: the body continues
 			}
 			if grayBilinear(alpha, sx, sy) < 0.5 {
+				if off == 0 && y < bottom {
+					bottom, extended = y, false // the person ends
+				}
 				break
 			}
 		}
-		best = math.Max(best, y)
 	}
-	return best
+	return bottom, extended
+}
+
+// maxTorsoExtension is how far, in face heights, the renderer may extend
+// the torso below the photo's bottom edge before the crop must move.
+const maxTorsoExtension = 0.8
+
+// personAt returns the mean matte over the middle of the face: a face
+// the detector found on a dog, a poster or a pattern has no person there.
+func (g *geom) personAt(alpha *image.Gray) float64 {
+	sum, n := 0.0, 0
+	for j := 0; j < 5; j++ {
+		for i := 0; i < 5; i++ {
+			x := g.centerX + (float64(i)/4-0.5)*0.5*g.faceH
+			y := g.browY + (0.2+0.6*float64(j)/4)*g.faceH
+			sx, sy := g.toSrc(x, y)
+			sum += float64(grayBilinear(alpha, sx, sy))
+			n++
+		}
+	}
+	return sum / float64(n)
 }
 
 // outLandmarks are face points in output pixels, for beauty and checks.

@@ -26,11 +26,14 @@ const minGapMM = 2.0
 type SheetPlan struct {
 	Width, Height int // sheet pixels
 	Cols, Rows    int
-	GapX, GapY    float64 // even gaps between photos and at the edges, px
+	Gap           float64 // the same gap between photos both ways, px
+	MarginX       float64 // the block of photos is centred on the sheet
+	MarginY       float64
 }
 
 // planSheet fits as many w×h photos as possible on paper at dpi, trying
-// the sheet both ways round, with even gaps.
+// the sheet both ways round, with one even gap between photos (at least
+// minGapMM) and the block centred.
 func planSheet(paper string, w, h, dpi int) (SheetPlan, error) {
 	mm, ok := papers[paper]
 	if !ok {
@@ -43,8 +46,12 @@ func planSheet(paper string, w, h, dpi int) (SheetPlan, error) {
 		cols := int((float64(pw) - gap) / (float64(w) + gap))
 		rows := int((float64(ph) - gap) / (float64(h) + gap))
 		if cols*rows > best.Cols*best.Rows {
-			best = SheetPlan{Width: pw, Height: ph, Cols: cols, Rows: rows,
-				GapX: float64(pw-cols*w) / float64(cols+1), GapY: float64(ph-rows*h) / float64(rows+1)}
+			gx := float64(pw-cols*w) / float64(cols+1)
+			gy := float64(ph-rows*h) / float64(rows+1)
+			g := math.Min(gx, gy)
+			best = SheetPlan{Width: pw, Height: ph, Cols: cols, Rows: rows, Gap: g,
+				MarginX: (float64(pw) - float64(cols*w) - float64(cols-1)*g) / 2,
+				MarginY: (float64(ph) - float64(rows*h) - float64(rows-1)*g) / 2}
 		}
 	}
 	if best.Cols*best.Rows == 0 {
@@ -64,11 +71,11 @@ func layoutSheet(photo *image.RGBA, paper string, dpi int) ([]byte, error) {
 	sheet := image.NewRGBA(image.Rect(0, 0, p.Width, p.Height))
 	draw.Draw(sheet, sheet.Rect, image.NewUniform(color.White), image.Point{}, draw.Src)
 	mark := color.RGBA{160, 160, 160, 255}
-	tick := int(math.Min(math.Min(p.GapX, p.GapY)*0.8, float64(dpi)*3/25.4))
+	tick := int(math.Min(p.Gap*0.8, float64(dpi)*3/25.4))
 	for r := 0; r < p.Rows; r++ {
 		for c := 0; c < p.Cols; c++ {
-			x := int(math.Round(p.GapX + float64(c)*(float64(w)+p.GapX)))
-			y := int(math.Round(p.GapY + float64(r)*(float64(h)+p.GapY)))
+			x := int(math.Round(p.MarginX + float64(c)*(float64(w)+p.Gap)))
+			y := int(math.Round(p.MarginY + float64(r)*(float64(h)+p.Gap)))
 			draw.Draw(sheet, image.Rect(x, y, x+w, y+h), photo, photo.Rect.Min, draw.Src)
 			// Ticks run outwards from each corner along the photo's edges.
 			for _, cx := range []int{x - 1, x + w} {

@@ -183,14 +183,25 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	}
 	j.stage("matte")
 
+	if g.personAt(mr.Alpha) < 0.5 {
+		return nil, errf(CodeNoFace, nil, "未检测到人像")
+	}
 	crown, cut := g.crownFromMatte(img.Bounds(), mr.Alpha)
 	if cut {
 		j.report.warn("hair touches the photo's top edge; the space above is filled with background")
 	}
-	body := g.bodyBottom(img.Bounds(), mr.Alpha)
+	body, extendable := g.bodyBottom(img.Bounds(), mr.Alpha, float64(j.w)/(2*box.Scale))
 	in = j.cropInput(g, crown, body)
 	box = solveCrop(in)
 	j.report.GaveWay = box.GaveWay
+	if extendable {
+		// Where the output runs below the photo, the renderer repeats the
+		// photo's last row: say how much.
+		_, by := g.toLevel(face.Point{X: g.cx, Y: float64(img.Bounds().Max.Y)})
+		if ext := (box.Y0+float64(j.h)/box.Scale - by) * box.Scale; ext > 1 {
+			j.report.warn(fmt.Sprintf("the photo ends under the shoulders; the torso was extended %.0f px", ext))
+		}
+	}
 
 	toSrc := g.toSource(box)
 	out, cov := render(renderInput{

@@ -324,7 +324,7 @@ func TestLayout(t *testing.T) {
 	}{
 		{"6inch", 295, 413, 300, 3, 4},
 		{"5inch", 295, 413, 300, 3, 3},
-		{"a4", 295, 413, 300, 8, 6},
+		{"a4", 295, 413, 300, 10, 5},
 		{"6inch", 413, 579, 300, 2, 2},
 	} {
 		p, err := planSheet(tc.paper, tc.w, tc.h, tc.dpi)
@@ -334,8 +334,8 @@ func TestLayout(t *testing.T) {
 		if p.Cols*p.Rows != tc.cols*tc.rows {
 			t.Errorf("planSheet(%s, %dx%d) = %v, want %d copies", tc.paper, tc.w, tc.h, p, tc.cols*tc.rows)
 		}
-		if p.GapX < float64(tc.dpi)*minGapMM/25.4-1 || p.GapY < float64(tc.dpi)*minGapMM/25.4-1 {
-			t.Errorf("planSheet(%s) gaps %.1f,%.1f under the minimum", tc.paper, p.GapX, p.GapY)
+		if p.Gap < float64(tc.dpi)*minGapMM/25.4-1 || p.MarginX < p.Gap-1 || p.MarginY < p.Gap-1 {
+			t.Errorf("planSheet(%s) gap %.1f, margins %.1f,%.1f: under the minimum", tc.paper, p.Gap, p.MarginX, p.MarginY)
 		}
 	}
 	photo := image.NewRGBA(image.Rect(0, 0, 295, 413))

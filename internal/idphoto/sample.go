@@ -140,14 +140,19 @@ type renderInput struct {
 	toSrc  affine // output pixel → source pixel
 	w, h   int
 	srcPer float64 // source pixels per output pixel (for the filter size)
+	// noExtend: src is a part of the photo that stops above its bottom
+	// edge, so its last row must not be repeated.
+	noExtend bool
 }
 
 // render produces the composited output and its coverage (alpha, 0–255):
 // each output pixel averages n×n bilinear samples over its footprint in
 // the source, compositing foreground over the background per sample, so
-// downscaling is area-correct and edges are not aliased. Outside the
-// source and the matte the new background shows.
+// downscaling is area-correct and edges are not aliased. Above and beside
+// the source, and outside the matte, the new background shows; below the
+// source its last row is repeated (see bodyBottom).
 func render(in renderInput) (*image.RGBA, *image.Gray) {
+	in = prefilter(in)
 	src := newPixelSource(in.src)
 	sb := src.bounds()
 	var fgs pixelSource
@@ -172,6 +177,11 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 			for j := 0; j < n; j++ {
 				for i := 0; i < n; i++ {
 					x, y := in.toSrc.apply(float64(u)+(float64(i)+0.5)/float64(n), float64(v)+(float64(j)+0.5)/float64(n))
+					if y >= float64(sb.Max.Y) && !in.noExtend {
+						// Below the photo: repeat its last row, extending the
+						// torso (or the background) rather than cutting it.
+						y = float64(sb.Max.Y) - 0.5
+					}
 					if x < float64(sb.Min.X) || y < float64(sb.Min.Y) || x >= float64(sb.Max.X) || y >= float64(sb.Max.Y) {
 						continue // outside the photo: background
 					}
@@ -209,3 +219,88 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 // luma of an RGB colour (BT.601).
 func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }
 
+// prefilter shrinks the part of the source that the output box covers by
+// an integer factor with a box filter (alpha-weighted for the foreground),
+// so that render's supersampling stays small on large inputs: a 22 MP
+// photo becomes a few hundred thousand pixels before resampling. The
+// result renders the same picture.
+func prefilter(in renderInput) renderInput {
+	f := int(in.srcPer / 1.5)
+	if f < 2 {
+		return in
+	}
+	// The source region under the output box.
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range [][2]float64{{0, 0}, {float64(in.w), 0}, {0, float64(in.h)}, {float64(in.w), float64(in.h)}} {
+		x, y := in.toSrc.apply(p[0], p[1])
+		x0, y0, x1, y1 = math.Min(x0, x), math.Min(y0, y), math.Max(x1, x), math.Max(y1, y)
+	}
+	sb := in.src.Bounds()
+	reg := image.Rect(int(math.Floor(x0))-f, int(math.Floor(y0))-f, int(math.Ceil(x1))+f, int(math.Ceil(y1))+f).Intersect(sb)
+	if reg.Empty() {
+		return in
+	}
+	w, h := (reg.Dx()+f-1)/f, (reg.Dy()+f-1)/f
+	src := newPixelSource(in.src)
+	rgb := image.NewRGBA(image.Rect(0, 0, w, h))
+	var alpha *image.Gray
+	var fg *image.NRGBA
+	if in.alpha != nil {
+		alpha = image.NewGray(rgb.Rect)
+		fg = image.NewNRGBA(rgb.Rect)
+	}
+	var fgs pixelSource
+	if in.fg != nil {
+		fgs = nrgbaSource{in.fg}
+	}
+	for by := 0; by < h; by++ {
+		for bx := 0; bx < w; bx++ {
+			var sr, sg, sbl, sa, fr, fgg, fb float32
+			n := 0
+			for y := reg.Min.Y + by*f; y < min(reg.Min.Y+(by+1)*f, reg.Max.Y); y++ {
+				for x := reg.Min.X + bx*f; x < min(reg.Min.X+(bx+1)*f, reg.Max.X); x++ {
+					r, g, b := src.rgb(x, y)
+					sr, sg, sbl = sr+r, sg+g, sbl+b
+					n++
+					if in.alpha == nil {
+						continue
+					}
+					p := image.Pt(x, y)
+					if !p.In(in.alpha.Rect) {
+						continue
+					}
+					a := float32(in.alpha.Pix[(y-in.alpha.Rect.Min.Y)*in.alpha.Stride+x-in.alpha.Rect.Min.X]) / 255
+					if a == 0 {
+						continue
+					}
+					sa += a
+					if fgs != nil && p.In(in.fg.Rect) {
+						r, g, b = fgs.rgb(x, y)
+					}
+					fr, fgg, fb = fr+a*r, fgg+a*g, fb+a*b
+				}
+			}
+			inv := 1 / float32(n)
+			o := rgb.PixOffset(bx, by)
+			rgb.Pix[o], rgb.Pix[o+1], rgb.Pix[o+2], rgb.Pix[o+3] = uint8(sr*inv+0.5), uint8(sg*inv+0.5), uint8(sbl*inv+0.5), 255
+			if alpha != nil {
+				alpha.Pix[by*alpha.Stride+bx] = uint8(clamp255(sa*inv*255) + 0.5)
+				if sa > 0 {
+					fo := fg.PixOffset(bx, by)
+					fg.Pix[fo], fg.Pix[fo+1], fg.Pix[fo+2], fg.Pix[fo+3] = uint8(clamp255(fr/sa)+0.5), uint8(clamp255(fgg/sa)+0.5), uint8(clamp255(fb/sa)+0.5), 255
+				}
+			}
+		}
+	}
+	// Output → shrunk coordinates: (src − reg.Min) / f.
+	t := in.toSrc
+	k := 1 / float64(f)
+	out := in
+	out.src, out.alpha, out.fg = rgb, alpha, fg
+	out.toSrc = affine{t.a * k, t.b * k, t.c * k, t.d * k, (t.tx - float64(reg.Min.X)) * k, (t.ty - float64(reg.Min.Y)) * k}
+	out.srcPer = in.srcPer / float64(f)
+	if reg.Max.Y < sb.Max.Y {
+		out.noExtend = true
+	}
+	return out
+}

@@ -34,8 +34,8 @@ const DefaultDPI = 300
 // brow-top to chin is about two thirds of that, so these keep the whole
 // head, with hair, inside the frame at the default face-centre height.
 const (
-	DefaultFaceRatio     = 0.33
-	DefaultFaceRatioWide = 0.26 // half-length and print formats
+	DefaultFaceRatio     = 0.30
+	DefaultFaceRatioWide = 0.24 // half-length and print formats
 	DefaultFaceCenter    = 0.45
 )
 

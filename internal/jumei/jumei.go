@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -73,11 +74,12 @@ func (h *Handler) endpoint(fn func(r *http.Request) (any, error)) http.Handler {
 	})
 }
 
+// envelope is the 聚美 response; write renders it in this field order.
 type envelope struct {
-	Code   int    `json:"code"`
-	Msg    string `json:"msg"`
-	TaskNo string `json:"taskNo"`
-	Data   any    `json:"data"`
+	Code   int
+	Msg    string
+	TaskNo string
+	Data   any
 }
 
 type listData struct {
@@ -208,19 +210,40 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 // write sends env and records its code for logs, metrics and billing.
 func write(w http.ResponseWriter, r *http.Request, status int, env envelope) {
 	reqinfo.SetCode(r.Context(), env.Code)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	var body []byte
-	if err := enc.Encode(env); err != nil {
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, int64(env.Code), 10)
+	b = append(b, `,"msg":`...)
+	b = cert.AppendJSONString(b, env.Msg)
+	b = append(b, `,"taskNo":`...)
+	b = cert.AppendJSONString(b, env.TaskNo)
+	b = append(b, `,"data":`...)
+	b, err := appendData(b, env.Data)
+	if err != nil {
 		// Only a bug in a data type's MarshalJSON can get here.
 		reqinfo.SetCode(r.Context(), CodeInternal)
 		status = http.StatusInternalServerError
-		body = []byte(`{"code":500,"msg":"服务商维护，请稍候再试","taskNo":"` + reqinfo.TaskNo(r.Context()) + `","data":null}` + "\n")
-	} else {
-		body = buf.Bytes()
+		b = append(b[:0], `{"code":500,"msg":"服务商维护，请稍候再试","taskNo":`...)
+		b = cert.AppendJSONString(b, env.TaskNo)
+		b = append(b, `,"data":null`...)
 	}
+	b = append(b, "}\n"...)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(b)
+}
+
+// appendData appends v as JSON: directly when it can (the detail), else
+// through encoding/json without HTML escaping.
+func appendData(b []byte, v any) ([]byte, error) {
+	if a, ok := v.(interface{ AppendJSON([]byte) []byte }); ok {
+		return a.AppendJSON(b), nil
+	}
+	buf := bytes.NewBuffer(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return b, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

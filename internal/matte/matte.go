@@ -13,6 +13,7 @@ type Result struct {
 	// matted (its Bounds equal that region); 255 = person.
 	Alpha *image.Gray
 	// Foreground holds estimated foreground colours over the same bounds,
-	// meaningful where Alpha > 0.
+	// meaningful where Alpha > 0; its alpha channel equals Alpha, so it is
+	// a ready cut-out, and fully transparent pixels are zero.
 	Foreground *image.NRGBA
 }

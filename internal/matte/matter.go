@@ -111,7 +111,7 @@ func (m *Matter) workingSize(w, h int) (int, int) {
 func (m *Matter) prepare(read pixelReader, roi image.Rectangle) *plane {
 	ww, wh := m.workingSize(roi.Dx(), roi.Dy())
 	k := max(1, max(roi.Dx(), roi.Dy())/(2*max(ww, wh)))
-	return shrink(read, roi, k).resize(ww, wh)
+	return shrink(read, roi, k, m.opt.Threads).resize(ww, wh)
 }
 
 // infer runs rvm once (no recurrent history) on the working copy and
@@ -138,19 +138,17 @@ func (m *Matter) infer(ctx context.Context, src *plane) (pha, fgr *plane, err er
 	return &plane{src.w, src.h, 1, p.Data}, &plane{src.w, src.h, 3, f.Data}, nil
 }
 
-// coeffs are the low-resolution fields the full-resolution pass samples:
-// the guided filter's linear model (alpha ≈ a·RGB + b) and the colour
-// correction F̂ − B̂ for foreground estimation.
-type coeffs struct {
-	ab   *plane // 4 channels: a (per colour channel, on 0..1 RGB), b
-	corr *plane // 3 channels, 0..255
-}
+// The low-resolution fields the full-resolution pass samples, as the 7
+// channels of one plane: the guided filter's linear model alpha ≈ a·RGB + b
+// (a per colour channel on 0..255 values, then b) and the colour
+// correction F̂ − B̂ for foreground estimation (0..255).
+const nFields = 7
 
 // fields computes the guided-filter coefficients with the working copy's
 // colours as guide, and the foreground correction from rvm's foreground
 // and a background estimated by normalised blurring of the unmatted
 // pixels.
-func (m *Matter) fields(src, pha, fgr *plane) coeffs {
+func (m *Matter) fields(src, pha, fgr *plane) *plane {
 	n := src.w * src.h
 	r, eps := m.opt.Radius, m.opt.Epsilon
 	// Colour guide: luminance alone cannot tell skin from a light grey
@@ -199,8 +197,10 @@ func (m *Matter) fields(src, pha, fgr *plane) coeffs {
 		bg.pix[4*i], bg.pix[4*i+1], bg.pix[4*i+2], bg.pix[4*i+3] = w*src.pix[3*i], w*src.pix[3*i+1], w*src.pix[3*i+2], w
 	}
 	bg = bg.boxBlur(max(src.w, src.h) / 24)
-	corr := newPlane(src.w, src.h, 3)
+	out := newPlane(src.w, src.h, nFields)
 	for i := range n {
+		o := out.pix[nFields*i : nFields*i+nFields]
+		o[0], o[1], o[2], o[3] = ab.pix[4*i]/255, ab.pix[4*i+1]/255, ab.pix[4*i+2]/255, ab.pix[4*i+3]
 		w := bg.pix[4*i+3]
 		for c := range 3 {
 			f := fgr.pix[3*i+c] * 255
@@ -208,10 +208,10 @@ func (m *Matter) fields(src, pha, fgr *plane) coeffs {
 			if w > 1e-3 {
 				b = bg.pix[4*i+c] / w
 			}
-			corr.pix[3*i+c] = f - b
+			o[4+c] = f - b
 		}
 	}
-	return coeffs{ab: ab, corr: corr}
+	return out
 }
 
 // refine produces the full-resolution result: alpha = a·RGB + b from the
@@ -232,9 +232,11 @@ func (m *Matter) refine(read pixelReader, roi image.Rectangle, src, pha, fgr *pl
 	for wk := range workers {
 		wg.Go(func() {
 			row := make([]float32, 3*w)
+			rows := rowCache{cf: cf, xs: xs}
 			for y := wk * h / workers; y < (wk+1)*h/workers; y++ {
 				read(roi.Min.Y+y, roi.Min.X, roi.Max.X, row)
-				refineRow(res, y, row, xs, tap(float32(y), sy, src.h), cf)
+				ty := tap(float32(y), sy, src.h)
+				refineRow(res, y, row, rows.get(ty.i0), rows.get(ty.i1), ty.f)
 			}
 		})
 	}
@@ -242,27 +244,72 @@ func (m *Matter) refine(read pixelReader, roi image.Rectangle, src, pha, fgr *pl
 	return res
 }
 
-func refineRow(res *Result, y int, row []float32, xs []axisTap, ty axisTap, cf coeffs) {
+// rowCache holds the fields of low-resolution rows already upsampled to
+// full width; consecutive output rows share them.
+type rowCache struct {
+	cf   *plane
+	xs   []axisTap
+	idx  [2]int
+	rows [2][]float32
+	next int
+}
+
+func (c *rowCache) get(i int) []float32 {
+	for k := range 2 {
+		if c.rows[k] != nil && c.idx[k] == i {
+			return c.rows[k]
+		}
+	}
+	k := c.next
+	c.next = 1 - c.next
+	if c.rows[k] == nil {
+		c.rows[k] = make([]float32, len(c.xs)*nFields)
+	}
+	c.idx[k] = i
+	src, dst := c.cf.pix[i*c.cf.w*nFields:], c.rows[k]
+	for x, t := range c.xs {
+		a, b := src[t.i0*nFields:t.i0*nFields+nFields], src[t.i1*nFields:t.i1*nFields+nFields]
+		d := dst[x*nFields : x*nFields+nFields]
+		for ch := range nFields {
+			d[ch] = a[ch] + (b[ch]-a[ch])*t.f
+		}
+	}
+	return dst
+}
+
+// refineRow writes output row y from the photo's row and the fields of
+// the two low-resolution rows around it (weight f on r1).
+func refineRow(res *Result, y int, row, r0, r1 []float32, f float32) {
 	ga := res.Alpha.Pix[y*res.Alpha.Stride:]
 	fg := res.Foreground.Pix[y*res.Foreground.Stride:]
-	ab0, ab1 := cf.ab.pix[ty.i0*cf.ab.w*4:], cf.ab.pix[ty.i1*cf.ab.w*4:]
-	c0, c1 := cf.corr.pix[ty.i0*cf.corr.w*3:], cf.corr.pix[ty.i1*cf.corr.w*3:]
-	lerp2 := func(r0, r1 []float32, tx axisTap, stride, ch int) float32 {
-		a := r0[tx.i0*stride+ch] + (r0[tx.i1*stride+ch]-r0[tx.i0*stride+ch])*tx.f
-		b := r1[tx.i0*stride+ch] + (r1[tx.i1*stride+ch]-r1[tx.i0*stride+ch])*tx.f
-		return a + (b-a)*ty.f
-	}
-	for x, tx := range xs {
+	for x := range len(row) / 3 {
+		p0, p1 := r0[x*nFields:x*nFields+nFields], r1[x*nFields:x*nFields+nFields]
 		r, g, b := row[3*x], row[3*x+1], row[3*x+2]
-		alpha := (lerp2(ab0, ab1, tx, 4, 0)*r+lerp2(ab0, ab1, tx, 4, 1)*g+lerp2(ab0, ab1, tx, 4, 2)*b)/255 + lerp2(ab0, ab1, tx, 4, 3)
-		alpha = min(max(alpha, 0), 1)
-		a8 := uint8(alpha*255 + 0.5)
-		ga[x] = a8
-		k := 1 - alpha
-		for c, v := range [3]float32{r, g, b} {
-			f := v + k*lerp2(c0, c1, tx, 3, c)
-			fg[4*x+c] = uint8(min(max(f, 0), 255) + 0.5)
+		ar, ag, ab := p0[0]+(p1[0]-p0[0])*f, p0[1]+(p1[1]-p0[1])*f, p0[2]+(p1[2]-p0[2])*f
+		alpha := ar*r + ag*g + ab*b + p0[3] + (p1[3]-p0[3])*f
+		if alpha <= 0.5/255 {
+			continue // transparent: foreground left zero
 		}
+		a8 := clamp8(alpha * 255)
+		ga[x] = a8
 		fg[4*x+3] = a8
+		if k := 1 - alpha; k > 0 {
+			r += k * (p0[4] + (p1[4]-p0[4])*f)
+			g += k * (p0[5] + (p1[5]-p0[5])*f)
+			b += k * (p0[6] + (p1[6]-p0[6])*f)
+		}
+		fg[4*x], fg[4*x+1], fg[4*x+2] = clamp8(r), clamp8(g), clamp8(b)
 	}
+}
+
+// clamp8 rounds v to the nearest byte value, saturating.
+func clamp8(v float32) uint8 {
+	i := int32(v + 0.5)
+	if i < 0 {
+		return 0
+	}
+	if i > 255 {
+		return 255
+	}
+	return uint8(i)
 }

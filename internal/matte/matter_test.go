@@ -2,6 +2,7 @@ package matte
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
@@ -180,6 +181,46 @@ func TestWorkingSize(t *testing.T) {
 	}
 }
 
+// TestReaders checks the fast row readers against image.Image.At.
+func TestReaders(t *testing.T) {
+	r := image.Rect(-3, 5, 37, 29)
+	imgs := map[string]image.Image{}
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio411} {
+		m := image.NewYCbCr(r, ratio)
+		for i := range m.Y {
+			m.Y[i] = uint8(i * 37)
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*53), uint8(255-i*29)
+		}
+		imgs["ycbcr "+ratio.String()] = m
+	}
+	rgba := image.NewRGBA(r)
+	for i := range rgba.Pix {
+		rgba.Pix[i] = uint8(i * 7)
+		if i%4 == 3 {
+			rgba.Pix[i] = 255
+		}
+	}
+	imgs["rgba"] = rgba
+	for name, img := range imgs {
+		read := readerFor(img)
+		row := make([]float32, 3*r.Dx())
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			read(y, r.Min.X, r.Max.X, row)
+			for x := r.Min.X; x < r.Max.X; x++ {
+				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+				i := 3 * (x - r.Min.X)
+				for ch, v := range []uint8{c.R, c.G, c.B} {
+					if math.Abs(float64(row[i+ch])-float64(v)) > 1.5 {
+						t.Fatalf("%s at (%d,%d) channel %d: read %.1f, At gives %d", name, x, y, ch, row[i+ch], v)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestBoxBlur(t *testing.T) {
 	p := newPlane(7, 5, 1)
 	p.pix[2*7+3] = 9 // one spike in the middle
@@ -283,4 +324,51 @@ func TestMattePortraits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRVMMatchesReference checks the working copy and the network call
+// against alpha recorded with TensorFlow.js on the same portrait (16×16
+// block means; the resizes differ slightly, hence the tolerance).
+func TestRVMMatchesReference(t *testing.T) {
+	base := testMatter(t)
+	img := portrait(t, "hivision_test0.jpg")
+	raw, err := os.ReadFile("testdata/rvm_hivision_test0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Block, Cols, Rows int
+		Mean              []float64
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	m := &Matter{rvm: base.rvm, opt: (&Options{DownsampleRatio: 0.25}).withDefaults()}
+	src := m.prepare(readerFor(img), img.Bounds())
+	if src.w != ref.Cols*ref.Block || src.h != ref.Rows*ref.Block {
+		t.Fatalf("working copy %d×%d, reference %d×%d", src.w, src.h, ref.Cols*ref.Block, ref.Rows*ref.Block)
+	}
+	pha, _, err := m.infer(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum, worst float64
+	for by := range ref.Rows {
+		for bx := range ref.Cols {
+			var s float64
+			for y := by * ref.Block; y < (by+1)*ref.Block; y++ {
+				for x := bx * ref.Block; x < (bx+1)*ref.Block; x++ {
+					s += float64(pha.pix[y*src.w+x])
+				}
+			}
+			d := math.Abs(s/float64(ref.Block*ref.Block) - ref.Mean[by*ref.Cols+bx])
+			sum += d
+			worst = math.Max(worst, d)
+		}
+	}
+	mean := sum / float64(len(ref.Mean))
+	if mean > 0.01 || worst > 0.1 {
+		t.Errorf("alpha vs reference: mean block difference %.4f (want ≤ 0.01), worst %.3f (want ≤ 0.1)", mean, worst)
+	}
+	t.Logf("mean block difference %.4f, worst %.3f", mean, worst)
 }

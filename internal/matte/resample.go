@@ -3,6 +3,7 @@ package matte
 import (
 	"image"
 	"image/color"
+	"sync"
 )
 
 // plane is a float32 image of c channels, row-major.
@@ -20,14 +21,7 @@ type pixelReader func(y, x0, x1 int, dst []float32)
 func readerFor(img image.Image) pixelReader {
 	switch m := img.(type) {
 	case *image.YCbCr:
-		return func(y, x0, x1 int, dst []float32) {
-			for x := x0; x < x1; x++ {
-				yi, ci := m.YOffset(x, y), m.COffset(x, y)
-				r, g, b := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				i := 3 * (x - x0)
-				dst[i], dst[i+1], dst[i+2] = float32(r), float32(g), float32(b)
-			}
-		}
+		return func(y, x0, x1 int, dst []float32) { ycbcrRow(m, y, x0, x1, dst) }
 	case *image.RGBA:
 		return func(y, x0, x1 int, dst []float32) {
 			p := m.Pix[m.PixOffset(x0, y):]
@@ -60,33 +54,41 @@ func readerFor(img image.Image) pixelReader {
 	}
 }
 
-// shrink reads roi of img averaging k×k blocks (k ≥ 1) into an RGB plane.
-// Reading every source pixel once keeps the later resize free of aliasing.
-func shrink(read pixelReader, roi image.Rectangle, k int) *plane {
+// shrink reads roi of img averaging k×k blocks (k ≥ 1) into an RGB plane,
+// with up to `threads` goroutines. Reading every source pixel once keeps
+// the later resize free of aliasing.
+func shrink(read pixelReader, roi image.Rectangle, k, threads int) *plane {
 	w, h := (roi.Dx()+k-1)/k, (roi.Dy()+k-1)/k
 	p := newPlane(w, h, 3)
-	row := make([]float32, roi.Dx()*3)
-	acc := make([]float32, w*3)
-	cnt := make([]float32, w)
-	for ty := range h {
-		clear(acc)
-		clear(cnt)
-		for y := roi.Min.Y + ty*k; y < min(roi.Min.Y+ty*k+k, roi.Max.Y); y++ {
-			read(y, roi.Min.X, roi.Max.X, row)
-			for x := range roi.Dx() {
-				b := x / k
-				acc[3*b] += row[3*x]
-				acc[3*b+1] += row[3*x+1]
-				acc[3*b+2] += row[3*x+2]
-				cnt[b]++
+	workers := max(1, min(threads, h/16))
+	var wg sync.WaitGroup
+	for wk := range workers {
+		wg.Go(func() {
+			row := make([]float32, roi.Dx()*3)
+			acc := make([]float32, w*3)
+			cnt := make([]float32, w)
+			for ty := wk * h / workers; ty < (wk+1)*h/workers; ty++ {
+				clear(acc)
+				clear(cnt)
+				for y := roi.Min.Y + ty*k; y < min(roi.Min.Y+ty*k+k, roi.Max.Y); y++ {
+					read(y, roi.Min.X, roi.Max.X, row)
+					for x := range roi.Dx() {
+						b := x / k
+						acc[3*b] += row[3*x]
+						acc[3*b+1] += row[3*x+1]
+						acc[3*b+2] += row[3*x+2]
+						cnt[b]++
+					}
+				}
+				out := p.pix[ty*w*3:]
+				for b := range w {
+					inv := 1 / cnt[b]
+					out[3*b], out[3*b+1], out[3*b+2] = acc[3*b]*inv, acc[3*b+1]*inv, acc[3*b+2]*inv
+				}
 			}
-		}
-		out := p.pix[ty*w*3:]
-		for b := range w {
-			inv := 1 / cnt[b]
-			out[3*b], out[3*b+1], out[3*b+2] = acc[3*b]*inv, acc[3*b+1]*inv, acc[3*b+2]*inv
-		}
+		})
 	}
+	wg.Wait()
 	return p
 }
 
@@ -166,5 +168,29 @@ func blur1D(src, dst []float32, w, h, c, r int, horiz bool) {
 				dst[base+i*step+ch] = sum / float32(hi-lo+1)
 			}
 		}
+	}
+}
+
+// ycbcrRow converts one row of a YCbCr image (JPEG's own layout) to RGB
+// with the JFIF equations, resolving the chroma subsampling once per row
+// instead of once per pixel.
+func ycbcrRow(m *image.YCbCr, y, x0, x1 int, dst []float32) {
+	yrow := m.Y[m.YOffset(x0, y):]
+	d := 1
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
+		d = 2
+	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
+		d = 4
+	}
+	ci, cx0 := m.COffset(x0, y), x0/d
+	for x := x0; x < x1; x++ {
+		c := ci + x/d - cx0
+		yy := float32(yrow[x-x0])
+		cb, cr := float32(m.Cb[c])-128, float32(m.Cr[c])-128
+		i := 3 * (x - x0)
+		dst[i] = min(max(yy+1.402*cr, 0), 255)
+		dst[i+1] = min(max(yy-0.344136*cb-0.714136*cr, 0), 255)
+		dst[i+2] = min(max(yy+1.772*cb, 0), 255)
 	}
 }

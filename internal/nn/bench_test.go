@@ -91,6 +91,7 @@ func BenchmarkModel(b *testing.B) {
 				sec := b.Elapsed().Seconds() / float64(b.N)
 				b.ReportMetric(sec*1000, "ms/run")
 				b.ReportMetric(float64(p.flops)/sec/1e9, "GFLOP/s")
+				b.ReportMetric(float64(p.arenaSize)*4/1e6, "arena-MB")
 			})
 		}
 	}

@@ -121,6 +121,9 @@ const (
 // applyBin runs dst[i] = a[i*as] op b[i*bs] for i < len(dst).
 func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 	n := len(dst)
+	if as == 0 && bs == 1 && (code == binMax || code == binMin) {
+		a, b, as, bs = b, a, 1, 0 // commutative: use the vector-scalar loops
+	}
 	switch {
 	case as == 1 && bs == 1:
 		a, b = a[:n], b[:n]
@@ -295,6 +298,12 @@ func prepareBinary(code binCode) prepareFn {
 		if err := checkPost(fp, shape); err != nil {
 			return nil, err
 		}
+		var ew *ewChain
+		ka, ca, oka := ewArgKind(a.shape, shape)
+		kb, cb, okb := ewArgKind(b.shape, shape)
+		if oka && okb && dt == dtFloat && b.dt == dtFloat && code != binEqual && code != binFloorMod {
+			ew = &ewChain{ops: []ewOp{{bin: code, post: fp, args: [2]ewArg{{kind: ka, idx: 0, c: ca}, {kind: kb, idx: 1, c: cb}}}}}
+		}
 		run := func(in, out []*tval, threads int) {
 			a, b, dst := in[0].data, in[1].data, out[0].data
 			parallelFor(bc.outer, len(dst), threads, func(lo, hi int) {
@@ -308,7 +317,7 @@ func prepareBinary(code binCode) prepareFn {
 				}
 			})
 		}
-		return &prep{outs: []*tval{{shape: shape, dt: dt}}, run: run}, nil
+		return &prep{outs: []*tval{{shape: shape, dt: dt}}, run: run, ew: ew}, nil
 	}
 }
 
@@ -425,7 +434,11 @@ func unaryPrep(code unaryCode, x *tval, dt dtype) *prep {
 			applyUnary(code, dst[lo:hi], src[lo:hi])
 		})
 	}
-	return &prep{outs: []*tval{{shape: x.shape, dt: dt}}, run: run}
+	var ew *ewChain
+	if dt == dtFloat && x.dt == dtFloat && code != unIdentity && code != unCastInt && code != unCastBool {
+		ew = &ewChain{ops: []ewOp{{unary: true, un: code, args: [2]ewArg{{kind: argFull}}}}}
+	}
+	return &prep{outs: []*tval{{shape: x.shape, dt: dt}}, run: run, ew: ew}
 }
 
 func prepareCast(n *node, in []*tval) (*prep, error) {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/zhengapi/zheng/internal/nn/kernel"
 )
@@ -417,25 +418,55 @@ func prepareResizeBilinear(n *node, in []*tval) (*prep, error) {
 	N, H, W, C := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	oh, ow := size[0], size[1]
 	ya, xa := resizeAxis(H, oh, ac, hp), resizeAxis(W, ow, ac, hp)
+	rowLen := ow * C
+	// Each output row blends two horizontally interpolated source rows; when
+	// upscaling, consecutive output rows share them, so they are cached.
+	var scratch sync.Pool
+	hrow := func(dst, srow []float32) {
+		for ox := range ow {
+			x0, x1, fx := xa.lo[ox]*C, xa.hi[ox]*C, xa.frac[ox]
+			d := dst[ox*C : ox*C+C]
+			for c := range d {
+				l := srow[x0+c]
+				d[c] = l + (srow[x1+c]-l)*fx
+			}
+		}
+	}
 	run := func(in, out []*tval, threads int) {
 		src, dst := in[0].data, out[0].data
 		parallelFor(N*oh, len(dst)*4, threads, func(lo, hi int) {
+			buf, _ := scratch.Get().(*[]float32)
+			if buf == nil {
+				b := make([]float32, 2*rowLen)
+				buf = &b
+			}
+			defer scratch.Put(buf)
+			rows := [2][]float32{(*buf)[:rowLen], (*buf)[rowLen:]}
+			have := [2]int{-1, -1} // source row (batch*H + y) held by rows[i]
+			get := func(sr int, keep int) []float32 {
+				for i := range rows {
+					if have[i] == sr {
+						return rows[i]
+					}
+				}
+				i := 0
+				if have[0] == keep {
+					i = 1
+				}
+				hrow(rows[i], src[sr*W*C:(sr+1)*W*C])
+				have[i] = sr
+				return rows[i]
+			}
 			for r := lo; r < hi; r++ {
 				b, oy := r/oh, r%oh
-				top := src[(b*H+ya.lo[oy])*W*C:][:W*C]
-				bot := src[(b*H+ya.hi[oy])*W*C:][:W*C]
+				st, sb := b*H+ya.lo[oy], b*H+ya.hi[oy]
+				top := get(st, sb)
+				bot := get(sb, st)
 				fy := ya.frac[oy]
-				row := dst[r*ow*C:][:ow*C]
-				for ox := range ow {
-					x0, x1, fx := xa.lo[ox]*C, xa.hi[ox]*C, xa.frac[ox]
-					d := row[ox*C:][:C]
-					for c := range d {
-						tl, tr := top[x0+c], top[x1+c]
-						bl, br := bot[x0+c], bot[x1+c]
-						t := tl + (tr-tl)*fx
-						bb := bl + (br-bl)*fx
-						d[c] = t + (bb-t)*fy
-					}
+				row := dst[r*rowLen : (r+1)*rowLen]
+				top, bot = top[:len(row)], bot[:len(row)]
+				for i, t := range top {
+					row[i] = t + (bot[i]-t)*fy
 				}
 			}
 		})

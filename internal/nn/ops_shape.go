@@ -1,9 +1,6 @@
 package nn
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // constInts reads a small integer input that must be known at plan time
 // (shapes, axes, paddings).
@@ -121,6 +118,11 @@ func copyBlocks(dst, src []float32, outer, rowLen, dstRow, off int) {
 		for o, v := range src[:outer] {
 			dst[o*dstRow+off] = v
 		}
+	case rowLen == 3:
+		for o := range outer {
+			d, s := o*dstRow+off, 3*o
+			dst[d], dst[d+1], dst[d+2] = src[s], src[s+1], src[s+2]
+		}
 	case rowLen < 16:
 		for o := range outer {
 			d := dst[o*dstRow+off : o*dstRow+off+rowLen]
@@ -143,6 +145,11 @@ func pickBlocks(dst, src []float32, outer, rowLen, srcRow, off int) {
 	case rowLen == 1:
 		for o := range dst[:outer] {
 			dst[o] = src[o*srcRow+off]
+		}
+	case rowLen == 3:
+		for o := range outer {
+			s, d := o*srcRow+off, 3*o
+			dst[d], dst[d+1], dst[d+2] = src[s], src[s+1], src[s+2]
 		}
 	case rowLen < 16:
 		for o := range outer {
@@ -612,15 +619,8 @@ func preparePad(n *node, in []*tval) (*prep, error) {
 	tail := numElems(inShape[k+1:])
 	block := inShape[k] * tail
 	rows := numElems(inShape[:k])
-	run := func(in, out []*tval, _ int) {
-		dst, src := out[0].data, in[0].data
-		for i := range dst {
-			dst[i] = fill
-		}
-		if len(src) == 0 {
-			return
-		}
-		for r := range rows {
+	padRows := func(dst, src []float32, lo, hi int) {
+		for r := lo; r < hi; r++ {
 			off, rem := 0, r
 			mul := 1
 			for d := k - 1; d >= 0; d-- {
@@ -630,6 +630,19 @@ func preparePad(n *node, in []*tval) (*prep, error) {
 			}
 			off = (off*shape[k] + pads[2*k]) * tail
 			copy(dst[off:off+block], src[r*block:(r+1)*block])
+		}
+	}
+	run := func(in, out []*tval, threads int) {
+		dst, src := out[0].data, in[0].data
+		if fill == 0 {
+			clear(dst)
+		} else {
+			for i := range dst {
+				dst[i] = fill
+			}
+		}
+		if len(src) > 0 {
+			parallelFor(rows, len(src), threads, func(lo, hi int) { padRows(dst, src, lo, hi) })
 		}
 	}
 	if rank == 0 {
@@ -712,6 +725,12 @@ func prepareMean(n *node, in []*tval) (*prep, error) {
 		run := func(in, out []*tval, threads int) {
 			src, dst := in[0].data, out[0].data
 			parallelFor(len(dst), len(src), threads, func(lo, hi int) {
+				if c == 3 { // RGB to grey, at full image resolution in rvm
+					for i := lo; i < hi; i++ {
+						dst[i] = (src[3*i] + src[3*i+1] + src[3*i+2]) / 3
+					}
+					return
+				}
 				for i := lo; i < hi; i++ {
 					var sum float32
 					for _, v := range src[i*c : (i+1)*c] {
@@ -728,7 +747,7 @@ general:
 		src, dst := in[0].data, out[0].data
 		acc := make([]float64, len(dst))
 		idx := make([]int, rank)
-		for i, v := range src {
+		for _, v := range src {
 			o := 0
 			for d := range rank {
 				if !red[d] {
@@ -743,21 +762,10 @@ general:
 				}
 				idx[d] = 0
 			}
-			_ = i
 		}
 		for i := range dst {
 			dst[i] = float32(acc[i] / float64(count))
 		}
 	}
 	return &prep{outs: []*tval{{shape: shape, dt: x.dt}}, run: run}, nil
-}
-
-// sortedKeys is used by tests and diagnostics.
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

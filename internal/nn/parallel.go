@@ -1,31 +1,42 @@
 package nn
 
-import "sync"
+import "sync/atomic"
 
-// minParallel is the element count below which splitting a loop over
-// goroutines costs more than it saves.
+// minParallel is the work (elements touched) below which splitting a loop
+// over goroutines costs more than it saves.
 const minParallel = 1 << 15
 
-// parallelFor runs f over [0,n) split into at most threads contiguous chunks,
-// on the calling goroutine when threads <= 1 or the work is small.
+// parallelFor runs f over [0,n) from up to threads goroutines, the caller's
+// included, on the calling goroutine alone when threads <= 1 or the work is
+// small. Chunks are claimed dynamically, so a helper that is slow to be
+// scheduled finds the work done instead of delaying the op.
 func parallelFor(n, work, threads int, f func(lo, hi int)) {
-	if threads > n {
-		threads = n
-	}
+	threads = min(threads, n)
 	if threads <= 1 || work < minParallel {
-		f(0, n)
+		if n > 0 {
+			f(0, n)
+		}
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + threads - 1) / threads
-	for lo := chunk; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
+	chunk := max(1, n/(threads*4))
+	chunks := (n + chunk - 1) / chunk
+	var next, done atomic.Int64
+	finished := make(chan struct{})
+	run := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			f(c*chunk, min((c+1)*chunk, n))
+			if done.Add(1) == int64(chunks) {
+				close(finished)
+			}
+		}
 	}
-	f(0, min(chunk, n))
-	wg.Wait()
+	for range threads - 1 {
+		go run()
+	}
+	run()
+	<-finished
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 )
 
@@ -27,6 +28,9 @@ type prep struct {
 	alias []int   // per output: index of the input whose storage it shares, or -1
 	run   kernelFn
 	flops int64 // multiply-adds x2 of the heavy ops, for benchmarks
+	// ew describes an element-wise op for chain fusion; its externals are
+	// input positions until the planner maps them to value ids.
+	ew *ewChain
 }
 
 // prepareFn checks an op's inputs (shapes always, data when known) and returns
@@ -53,22 +57,25 @@ type storage struct {
 	kind  int
 	size  int
 	input int // stInput: index into feeds
-	slot  int // stArena: arena slot
-	last  int // last step that reads it
+	slot  int // stArena: offset in the arena buffer
+	// placed is set for arena storages some step writes (fused-away
+	// intermediates are never materialised)
+	placed bool
+	last   int // last step that reads it
 }
 
 // plan is the execution plan for one input signature: the steps in order, the
-// values they pass and which arena slot holds each one.
+// values they pass and where in the arena each one lives.
 type plan struct {
-	steps    []step
-	vals     []*tval // templates: shape and dt; data set for constants
-	valStore []int   // value id -> storage id
-	stores   []storage
-	slots    []int // arena slot sizes (elements)
-	outputs  []int // value ids of the graph outputs, in graph.outputs order
-	outKeys  []string
-	arenas   sync.Pool
-	flops    int64 // per run, convolutions and matrix products only
+	steps     []step
+	vals      []*tval // templates: shape and dt; data set for constants
+	valStore  []int   // value id -> storage id
+	stores    []storage
+	arenaSize int   // elements
+	outputs   []int // value ids of the graph outputs, in graph.outputs order
+	outKeys   []string
+	arenas    sync.Pool
+	flops     int64 // per run, convolutions and matrix products only
 }
 
 // buildPlan walks the graph in topological order with the given feeds,
@@ -79,6 +86,7 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{}
+	var ews []*ewChain // per step
 	// vid[node][out] -> value id; -1 = dead
 	vid := make([][]int, len(g.nodes))
 	nodeDead := make([]bool, len(g.nodes))
@@ -240,6 +248,11 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 		if pr.run != nil {
 			p.steps = append(p.steps, step{node: ni, in: ins, out: outs, run: pr.run})
 			p.flops += pr.flops
+			var ew *ewChain
+			if pr.ew != nil {
+				ew = &ewChain{ops: pr.ew.ops, ext: ins}
+			}
+			ews = append(ews, ew)
 		}
 	}
 	for _, e := range g.outputs {
@@ -256,7 +269,8 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 			s.kind = stFresh
 		}
 	}
-	p.assignSlots()
+	p.fuseChains(ews)
+	p.assignOffsets()
 	return p, nil
 }
 
@@ -277,65 +291,59 @@ func deadOuts(n *node) []int {
 	return out
 }
 
-// assignSlots gives every arena storage a slot, reusing a slot once the
-// storage it held has had its last reader (greedy best fit in step order).
-func (p *plan) assignSlots() {
+// assignOffsets places every arena storage at an offset of one arena
+// buffer so that storages alive at the same time never overlap: the
+// greedy-by-size placement (largest first, lowest offset that fits between
+// those already placed and overlapping in time).
+func (p *plan) assignOffsets() {
+	first := make([]int, len(p.stores))
 	for i := range p.stores {
-		p.stores[i].last = -1
+		p.stores[i].last, first[i] = -1, -1
 	}
 	for si, s := range p.steps {
 		for _, v := range s.in {
 			p.stores[p.valStore[v]].last = si
 		}
-	}
-	type free struct{ slot, size int }
-	var pool []free
-	for si, s := range p.steps {
 		for _, v := range s.out {
-			st := &p.stores[p.valStore[v]]
-			if st.kind != stArena || st.slot != 0 {
-				continue
-			}
-			// best fit among free slots; grow the largest when none fits
-			best := -1
-			for i, f := range pool {
-				if f.size >= st.size && (best < 0 || f.size < pool[best].size) {
-					best = i
-				}
-			}
-			if best < 0 && len(pool) > 0 {
-				best = 0
-				for i, f := range pool {
-					if f.size > pool[best].size {
-						best = i
-					}
-				}
-			}
-			if best >= 0 {
-				slot := pool[best].slot
-				pool = append(pool[:best], pool[best+1:]...)
-				if p.slots[slot-1] < st.size {
-					p.slots[slot-1] = st.size
-				}
-				st.slot = slot
-			} else {
-				p.slots = append(p.slots, st.size)
-				st.slot = len(p.slots) // 1-based; 0 = unassigned
-			}
-			if st.last < si {
-				st.last = si // never read: free right after this step
+			if id := p.valStore[v]; first[id] < 0 {
+				first[id] = si
 			}
 		}
-		// release storages whose last reader is this step
-		seen := map[int]bool{}
-		for _, v := range append(append([]int{}, s.in...), s.out...) {
-			id := p.valStore[v]
-			st := &p.stores[id]
-			if st.kind == stArena && st.last == si && !seen[id] {
-				seen[id] = true
-				pool = append(pool, free{st.slot, p.slots[st.slot-1]})
+	}
+	var order []int
+	for id := range p.stores {
+		st := &p.stores[id]
+		if st.kind != stArena || first[id] < 0 {
+			continue
+		}
+		st.last = max(st.last, first[id])
+		order = append(order, id)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return p.stores[order[a]].size > p.stores[order[b]].size })
+	const align = 16 // floats: one cache line
+	type span struct{ lo, hi int }
+	var placed []int
+	var busy []span
+	for _, id := range order {
+		st := &p.stores[id]
+		busy = busy[:0]
+		for _, o := range placed {
+			q := &p.stores[o]
+			if first[o] <= st.last && first[id] <= q.last {
+				busy = append(busy, span{q.slot, q.slot + q.size})
 			}
 		}
+		sort.Slice(busy, func(a, b int) bool { return busy[a].lo < busy[b].lo })
+		off := 0
+		for _, b := range busy {
+			if off+st.size <= b.lo {
+				break
+			}
+			off = max(off, (b.hi+align-1)/align*align)
+		}
+		st.slot, st.placed = off, true
+		p.arenaSize = max(p.arenaSize, off+st.size)
+		placed = append(placed, id)
 	}
 }
 
@@ -348,15 +356,12 @@ type arena struct {
 
 func (p *plan) newArena() *arena {
 	a := &arena{vals: make([]tval, len(p.vals))}
-	bufs := make([][]float32, len(p.slots))
-	for i, n := range p.slots {
-		bufs[i] = make([]float32, n)
-	}
+	buf := make([]float32, p.arenaSize)
 	for i, t := range p.vals {
 		a.vals[i] = tval{shape: t.shape, dt: t.dt, data: t.data}
 		st := p.stores[p.valStore[i]]
-		if st.kind == stArena {
-			a.vals[i].data = bufs[st.slot-1][:t.size()]
+		if st.kind == stArena && st.placed {
+			a.vals[i].data = buf[st.slot : st.slot+t.size()]
 		}
 	}
 	a.steps = make([][2][]*tval, len(p.steps))
@@ -375,11 +380,25 @@ func (p *plan) newArena() *arena {
 }
 
 func (p *plan) run(ctx context.Context, feeds []*Tensor, threads int) (res map[string]*Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("nn: run: internal error: %v", r)
+			res = nil
+		}
+	}()
 	a, _ := p.arenas.Get().(*arena)
 	if a == nil {
 		a = p.newArena()
 	}
-	defer p.arenas.Put(a)
+	defer func() {
+		// drop references to caller memory and outputs before pooling
+		for i := range a.vals {
+			if k := p.stores[p.valStore[i]].kind; k == stInput || k == stFresh {
+				a.vals[i].data = nil
+			}
+		}
+		p.arenas.Put(a)
+	}()
 	fresh := make(map[int][]float32)
 	for i := range a.vals {
 		st := p.stores[p.valStore[i]]
@@ -394,12 +413,6 @@ func (p *plan) run(ctx context.Context, feeds []*Tensor, threads int) (res map[s
 			a.vals[i].data = fresh[id][:p.vals[i].size()]
 		}
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("nn: run: internal error: %v", r)
-			res = nil
-		}
-	}()
 	for si, s := range p.steps {
 		if si&15 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -417,11 +430,6 @@ func (p *plan) run(ctx context.Context, feeds []*Tensor, threads int) (res map[s
 			data = append([]float32(nil), data...)
 		}
 		res[p.outKeys[i]] = &Tensor{Shape: append([]int{}, t.shape...), Data: data}
-	}
-	for i := range a.vals { // drop references to caller memory before pooling
-		if k := p.stores[p.valStore[i]].kind; k == stInput || k == stFresh {
-			a.vals[i].data = nil
-		}
 	}
 	return res, nil
 }

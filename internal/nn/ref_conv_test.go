@@ -231,3 +231,57 @@ func TestFusion(t *testing.T) {
 	want := f32(3, 0, 0, 5)
 	closeEnough(t, "fused graph", out["y"].Data, want)
 }
+
+// refResize is ResizeBilinear straight from TensorFlow's definition.
+func refResize(x []float32, n, h, w, c, oh, ow int, alignCorners, halfPixel bool) []float32 {
+	scale := func(in, out int) float64 {
+		if alignCorners && out > 1 {
+			return float64(in-1) / float64(out-1)
+		}
+		return float64(in) / float64(out)
+	}
+	src := func(i int, s float64) float64 {
+		if halfPixel {
+			return (float64(i)+0.5)*s - 0.5
+		}
+		return float64(i) * s
+	}
+	sy, sx := scale(h, oh), scale(w, ow)
+	out := make([]float32, n*oh*ow*c)
+	for b := range n {
+		for y := range oh {
+			fy := src(y, sy)
+			y0, y1 := max(int(math.Floor(fy)), 0), min(int(math.Ceil(fy)), h-1)
+			dy := fy - math.Floor(fy)
+			for xx := range ow {
+				fx := src(xx, sx)
+				x0, x1 := max(int(math.Floor(fx)), 0), min(int(math.Ceil(fx)), w-1)
+				dx := fx - math.Floor(fx)
+				for ch := range c {
+					v := func(yy, xi int) float64 { return float64(x[((b*h+yy)*w+xi)*c+ch]) }
+					top := v(y0, x0) + (v(y0, x1)-v(y0, x0))*dx
+					bot := v(y1, x0) + (v(y1, x1)-v(y1, x0))*dx
+					out[((b*oh+y)*ow+xx)*c+ch] = float32(top + (bot-top)*dy)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestResizeBilinearAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ n, h, w, ch, oh, ow int }{
+		{1, 4, 5, 3, 16, 20}, {2, 9, 7, 2, 4, 3}, {1, 3, 3, 1, 7, 11}, {1, 8, 8, 4, 8, 8},
+	} {
+		x := randData(rng, c.n*c.h*c.w*c.ch)
+		for _, mode := range []struct{ ac, hp bool }{{false, false}, {true, false}, {false, true}} {
+			at := attrs{"align_corners": aB(mode.ac), "half_pixel_centers": aB(mode.hp)}
+			got, err := runOp("ResizeBilinear", at, 1, dyn([]int{c.n, c.h, c.w, c.ch}, x...), icst([]int{2}, float32(c.oh), float32(c.ow)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeEnough(t, fmt.Sprintf("ResizeBilinear %+v %+v", c, mode), got[0].Data, refResize(x, c.n, c.h, c.w, c.ch, c.oh, c.ow, mode.ac, mode.hp))
+		}
+	}
+}

@@ -58,7 +58,9 @@ func (h *Handler) Install(handle func(pattern string, h http.Handler)) {
 	handle(DetailPattern, h.endpoint(h.detail))
 }
 
-// Envelope is the 企查查 response. Paging is present only on searches.
+// Envelope is the 企查查 response, for clients and tests decoding it;
+// Write renders the same fields in the same order. Paging is present only
+// on searches.
 type Envelope struct {
 	Paging      *Paging `json:"Paging,omitempty"`
 	Result      any     `json:"Result"`
@@ -270,23 +272,59 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 // paging and result) to answer authentication failures in this dialect.
 func Write(w http.ResponseWriter, r *http.Request, s Status, paging *Paging, result any) {
 	ctx := r.Context()
-	reqinfo.SetCode(ctx, int(s))
-	env := Envelope{Paging: paging, Result: result, Status: s.String(), Message: s.Message()}
-	if taskNo := reqinfo.TaskNo(ctx); taskNo != "" {
-		env.OrderNumber = &taskNo
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	taskNo := reqinfo.TaskNo(ctx)
 	status := s.HTTPStatus()
-	if err := enc.Encode(env); err != nil {
+	b, err := appendEnvelope(make([]byte, 0, 1024), s, taskNo, paging, result)
+	if err != nil {
 		// Only a bug in a result type's MarshalJSON can get here.
-		reqinfo.SetCode(ctx, int(StatusUnknownError))
-		status = StatusUnknownError.HTTPStatus()
-		buf.Reset()
-		_ = enc.Encode(Envelope{Status: StatusUnknownError.String(), Message: StatusUnknownError.Message(), OrderNumber: env.OrderNumber})
+		s = StatusUnknownError
+		status = s.HTTPStatus()
+		b, _ = appendEnvelope(b[:0], s, taskNo, nil, nil)
 	}
+	reqinfo.SetCode(ctx, int(s))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
+}
+
+// appendEnvelope writes the envelope in the seed's field order; the
+// detail result is appended directly, other results through encoding/json
+// without HTML escaping.
+func appendEnvelope(b []byte, s Status, taskNo string, paging *Paging, result any) ([]byte, error) {
+	b = append(b, '{')
+	if paging != nil {
+		b = append(b, `"Paging":{"PageSize":`...)
+		b = strconv.AppendInt(b, int64(paging.PageSize), 10)
+		b = append(b, `,"PageIndex":`...)
+		b = strconv.AppendInt(b, int64(paging.PageIndex), 10)
+		b = append(b, `,"TotalRecords":`...)
+		b = strconv.AppendInt(b, int64(paging.TotalRecords), 10)
+		b = append(b, "},"...)
+	}
+	b = append(b, `"Result":`...)
+	switch v := result.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case interface{ AppendJSON([]byte) []byte }:
+		b = v.AppendJSON(b)
+	default:
+		buf := bytes.NewBuffer(b)
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return b, err
+		}
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	}
+	b = append(b, `,"Status":"`...)
+	b = strconv.AppendInt(b, int64(s), 10)
+	b = append(b, `","Message":`...)
+	b = cert.AppendJSONString(b, s.Message())
+	b = append(b, `,"OrderNumber":`...)
+	if taskNo == "" {
+		b = append(b, "null"...)
+	} else {
+		b = cert.AppendJSONString(b, taskNo)
+	}
+	return append(b, "}\n"...), nil
 }

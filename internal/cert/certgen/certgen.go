@@ -74,8 +74,11 @@ func (g *Generator) pick(weights []int) int {
 }
 
 func (g *Generator) newCompany() company {
+	return g.newCompanyIn(industries[g.intn(len(industries))])
+}
+
+func (g *Generator) newCompanyIn(ind industry) company {
 	reg := regions[g.intn(len(regions))]
-	ind := industries[g.intn(len(industries))]
 	brandLen := 2
 	if g.intn(5) == 0 {
 		brandLen = 3
@@ -105,7 +108,7 @@ func (g *Generator) newCompany() company {
 	founded := time.Date(1995+g.intn(29), time.Month(1+g.intn(12)), 1+g.intn(28), 0, 0, 0, 0, time.UTC)
 	c := company{
 		name: name, region: reg, industry: ind, founded: founded,
-		address: fmt.Sprintf("%s%s%d号", strings.TrimSuffix(reg.province, "市"), reg.street[g.intn(len(reg.street))], 1+g.intn(300)),
+		address: address(reg, reg.street[g.intn(len(reg.street))], 1+g.intn(300)),
 		staff:   []int{15, 40, 80, 150, 300, 800, 2000}[g.intn(7)],
 	}
 	// Registered after the 2015 reform: an MA… subject identifier and no
@@ -119,11 +122,25 @@ func (g *Generator) newCompany() company {
 	}
 	check, _ := cert.OrgCodeCheck(body)
 	c.orgCode = body + string(check)
-	prefix := []string{"91", "91", "91", "91", "91", "91", "91", "91", "92", "12"}[g.intn(10)]
-	first17 := prefix + reg.district + c.orgCode
+	// 91: an enterprise registered with market regulation, which every
+	// 有限公司 is.
+	first17 := "91" + reg.district + c.orgCode
 	uc, _ := cert.USCCCheck(first17)
 	c.uscc = first17 + string(uc)
 	return c
+}
+
+// address prints a street address the way registers do: province, city
+// (not repeated for the four municipalities), street, number.
+func address(reg region, street string, n int) string {
+	city := reg.city
+	if !strings.HasSuffix(city, "市") {
+		city += "市"
+	}
+	if city == reg.province {
+		return fmt.Sprintf("%s%s%d号", reg.province, street, n)
+	}
+	return fmt.Sprintf("%s%s%s%d号", reg.province, city, street, n)
 }
 
 const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -305,10 +322,10 @@ func (g *Generator) newCert(c company) cert.Record {
 		// in OEM arrangements they are different companies.
 		maker, factory := c, c
 		if g.intn(4) == 0 {
-			maker = g.newCompany()
+			maker = g.newCompanyIn(c.industry)
 		}
 		if g.intn(4) == 0 {
-			factory = g.newCompany()
+			factory = g.newCompanyIn(c.industry)
 		}
 		r.Detail = append(r.Detail,
 			partySection(cert.SectionClient, c, holderCode, country),

@@ -143,6 +143,20 @@ func testUpsertIdempotent(t *testing.T, open opener) {
 	if n, err := s.Count(context.Background()); err != nil || n != 2 {
 		t.Errorf("Count() = %d, %v; want 2", n, err)
 	}
+	// The same id twice in one batch: the later record wins.
+	c1 := rec("c1", "戊己电子有限公司", "", "2020-01-01", cert.StatusValid)
+	c2 := c1
+	c2.EnterpriseName = "戊己电子科技有限公司"
+	if st := mustUpsert(t, s, c1, c2); st != (cert.UpsertStats{Inserted: 1, Updated: 1}) {
+		t.Errorf("Upsert of one id twice = %+v, want 1 inserted, 1 updated", st)
+	}
+	svc := cert.NewService(s)
+	if got, err := svc.Get(context.Background(), "c1"); err != nil || got.EnterpriseName != c2.EnterpriseName {
+		t.Errorf("Get(c1) = %q, %v; want the later record %q", got.EnterpriseName, err, c2.EnterpriseName)
+	}
+	if p := search(t, svc, cert.Query{Keyword: "戊己电子有限公司", Exact: true}); p.Total != 0 {
+		t.Errorf("the earlier name of a record replaced in the same batch still matches")
+	}
 }
 
 func testUpsertAtomic(t *testing.T, open opener) {

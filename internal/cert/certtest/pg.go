@@ -14,7 +14,7 @@ import (
 // PostgresDSN creates a schema of its own for one test, dropped at cleanup,
 // and returns a DSN whose search_path selects it. Tests skip unless
 // ZHENG_TEST_PG names a server, and fail if it names one that is down.
-func PostgresDSN(t *testing.T) string {
+func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("ZHENG_TEST_PG")
 	if dsn == "" {

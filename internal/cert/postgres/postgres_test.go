@@ -29,3 +29,12 @@ func TestMigrationsIdempotent(t *testing.T) {
 		s.Close()
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	s, err := postgres.Open(context.Background(), certtest.PostgresDSN(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	certtest.Benchmark(b, s)
+}

@@ -273,7 +273,11 @@ func encode(recs []cert.Record) []prepared {
 	return out
 }
 
-// Upsert implements cert.Store.
+// Upsert implements cert.Store. Apart from updates, which are rare, a
+// batch costs a handful of multi-row statements rather than several per
+// record: the id lookup runs in chunks, and new rows get their rid from
+// the writer (the transaction holds SQLite's write lock from BEGIN, so
+// max(rid) cannot move underneath it).
 func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
 	var st cert.UpsertStats
 	if len(recs) == 0 {
@@ -290,17 +294,81 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 		return st, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	w, err := newWriter(ctx, tx)
-	if err != nil {
-		return st, err
+
+	type old struct {
+		rid int64
+		fp  []byte
 	}
-	defer w.close()
-	for i := range enc {
-		if err := w.upsert(ctx, &enc[i], &st); err != nil {
-			return cert.UpsertStats{}, fmt.Errorf("certificate %s: %w", enc[i].rec.ID, err)
+	existing := make(map[string]old, len(enc))
+	for lo := 0; lo < len(enc); lo += maxRows {
+		hi := min(lo+maxRows, len(enc))
+		args := make([]any, 0, hi-lo)
+		for _, p := range enc[lo:hi] {
+			args = append(args, p.rec.ID)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, rid, fp FROM cert_records WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
+		if err != nil {
+			return st, fmt.Errorf("look up ids: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var o old
+			if err := rows.Scan(&id, &o.rid, &o.fp); err != nil {
+				rows.Close()
+				return st, fmt.Errorf("look up ids: %w", err)
+			}
+			existing[id] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return st, fmt.Errorf("look up ids: %w", err)
 		}
 	}
-	if err := w.flush(ctx, tx); err != nil {
+	var next int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) + 1 FROM cert_records`).Scan(&next); err != nil {
+		return st, fmt.Errorf("next rid: %w", err)
+	}
+
+	var b bulk
+	for i := range enc {
+		p := &enc[i]
+		r := p.rec
+		o, ok := existing[r.ID]
+		var rid int64
+		switch {
+		case !ok:
+			rid = next
+			next++
+			// A later duplicate of this id in the same batch is an update
+			// of this row.
+			existing[r.ID] = old{rid: rid, fp: p.fp[:]}
+			b.records = append(b.records, rid, r.ID, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body)
+			st.Inserted++
+		case string(o.fp) == string(p.fp[:]):
+			st.Unchanged++
+			continue
+		default:
+			rid = o.rid
+			// Rows staged for the bulk insert must be written first, so a
+			// duplicate within the batch updates a row that exists.
+			if err := b.flush(ctx, tx); err != nil {
+				return cert.UpsertStats{}, err
+			}
+			if err := update(ctx, tx, p, rid); err != nil {
+				return cert.UpsertStats{}, fmt.Errorf("certificate %s: %w", r.ID, err)
+			}
+			existing[r.ID] = old{rid: rid, fp: p.fp[:]}
+			st.Updated++
+		}
+		for _, n := range p.names {
+			b.names = append(b.names, rid, n.Exact, n.Fuzzy)
+		}
+		for _, c := range p.codes {
+			b.codes = append(b.codes, c, rid)
+		}
+		b.fts = append(b.fts, rid, p.grams)
+	}
+	if err := b.flush(ctx, tx); err != nil {
 		return cert.UpsertStats{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -309,123 +377,52 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 	return st, nil
 }
 
-// writer holds the statements of one Upsert transaction and the index
-// rows it writes in bulk at the end.
-type writer struct {
-	lookup, insert, update, delNames, delFTS, delCodes *sql.Stmt
-	names, fts, codes                                  []any
-}
-
-func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
-	w := &writer{}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&w.lookup, `SELECT rid, fp FROM cert_records WHERE id = ?`},
-		{&w.insert, `INSERT INTO cert_records(id, type_code, valid, start_date, fp, body) VALUES (?, ?, ?, ?, ?, ?)`},
-		{&w.update, `UPDATE cert_records SET type_code = ?, valid = ?, start_date = ?, fp = ?, body = ? WHERE rid = ?`},
-		{&w.delFTS, `DELETE FROM cert_fts WHERE rowid = ?`},
-		{&w.delNames, `DELETE FROM cert_names WHERE rid = ?`},
-		{&w.delCodes, `DELETE FROM cert_codes WHERE rid = ?`},
-	} {
-		st, err := tx.PrepareContext(ctx, p.sql)
-		if err != nil {
-			w.close()
-			return nil, fmt.Errorf("prepare: %w", err)
-		}
-		*p.dst = st
-	}
-	return w, nil
-}
-
-func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.lookup, w.insert, w.update, w.delNames, w.delFTS, w.delCodes} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-func (w *writer) upsert(ctx context.Context, p *prepared, st *cert.UpsertStats) error {
+// update rewrites a stored certificate and drops its index rows; the
+// caller stages the new ones.
+func update(ctx context.Context, tx *sql.Tx, p *prepared, rid int64) error {
 	r := p.rec
-	var (
-		rid   int64
-		oldFP []byte
-	)
-	err := w.lookup.QueryRowContext(ctx, r.ID).Scan(&rid, &oldFP)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		res, err := w.insert.ExecContext(ctx, r.ID, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body)
-		if err != nil {
-			return err
-		}
-		if rid, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		st.Inserted++
-	case err != nil:
+	if _, err := tx.ExecContext(ctx, `UPDATE cert_records SET type_code = ?, valid = ?, start_date = ?, fp = ?, body = ? WHERE rid = ?`,
+		r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, rid); err != nil {
 		return err
-	case string(oldFP) == string(p.fp[:]):
-		st.Unchanged++
-		return nil
-	default:
-		if _, err := w.update.ExecContext(ctx, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, rid); err != nil {
+	}
+	for _, q := range []string{`DELETE FROM cert_fts WHERE rowid = ?`, `DELETE FROM cert_names WHERE rid = ?`, `DELETE FROM cert_codes WHERE rid = ?`} {
+		if _, err := tx.ExecContext(ctx, q, rid); err != nil {
 			return err
 		}
-		for _, del := range []*sql.Stmt{w.delFTS, w.delNames, w.delCodes} {
-			if _, err := del.ExecContext(ctx, rid); err != nil {
-				return err
-			}
-		}
-		st.Updated++
 	}
-	for _, n := range p.names {
-		w.names = append(w.names, rid, n.Exact, n.Fuzzy)
-	}
-	for _, c := range p.codes {
-		w.codes = append(w.codes, c, rid)
-	}
-	w.fts = append(w.fts, rid, p.grams)
 	return nil
 }
 
-// flush writes the collected index rows with multi-row INSERTs, which
-// cost far less per row than one statement each.
-func (w *writer) flush(ctx context.Context, tx *sql.Tx) error {
+// maxRows is the most rows one multi-row statement carries (7 columns ×
+// 500 stays far below SQLite's limit on bound parameters).
+const maxRows = 500
+
+// bulk collects rows for multi-row INSERTs, which cost far less per row
+// than one statement each.
+type bulk struct {
+	records, names, codes, fts []any
+}
+
+func (b *bulk) flush(ctx context.Context, tx *sql.Tx) error {
 	for _, t := range []struct {
 		head string
 		cols int
-		args []any
+		args *[]any
 	}{
-		{`INSERT OR IGNORE INTO cert_names(rid, name_key, fuzzy_key) VALUES `, 3, w.names},
-		{`INSERT OR IGNORE INTO cert_codes(code, rid) VALUES `, 2, w.codes},
-		{`INSERT INTO cert_fts(rowid, grams) VALUES `, 2, w.fts},
+		{`INSERT INTO cert_records(rid, id, type_code, valid, start_date, fp, body) VALUES `, 7, &b.records},
+		{`INSERT OR IGNORE INTO cert_names(rid, name_key, fuzzy_key) VALUES `, 3, &b.names},
+		{`INSERT OR IGNORE INTO cert_codes(code, rid) VALUES `, 2, &b.codes},
+		{`INSERT INTO cert_fts(rowid, grams) VALUES `, 2, &b.fts},
 	} {
 		row := "(?" + strings.Repeat(",?", t.cols-1) + ")"
-		const maxRows = 500
-		var full *sql.Stmt
-		for args := t.args; len(args) > 0; {
+		for args := *t.args; len(args) > 0; {
 			n := min(len(args)/t.cols, maxRows)
-			chunk := args[:n*t.cols]
+			if _, err := tx.ExecContext(ctx, t.head+row+strings.Repeat(","+row, n-1), args[:n*t.cols]...); err != nil {
+				return fmt.Errorf("write %s: %w", strings.Fields(t.head)[2], err)
+			}
 			args = args[n*t.cols:]
-			var err error
-			if n == maxRows {
-				if full == nil {
-					q := t.head + row + strings.Repeat(","+row, n-1)
-					if full, err = tx.PrepareContext(ctx, q); err != nil {
-						return fmt.Errorf("prepare index insert: %w", err)
-					}
-					defer full.Close()
-				}
-				_, err = full.ExecContext(ctx, chunk...)
-			} else {
-				_, err = tx.ExecContext(ctx, t.head+row+strings.Repeat(","+row, n-1), chunk...)
-			}
-			if err != nil {
-				return fmt.Errorf("write index: %w", err)
-			}
 		}
+		*t.args = (*t.args)[:0]
 	}
 	return nil
 }

@@ -34,6 +34,27 @@ type Store struct {
 	w, r     *sql.DB
 	postgres bool
 	q        queries
+	// Statements of the per-request path, prepared once: SQLite would
+	// otherwise compile them on every call.
+	spendStmt, refundStmt, byKeyStmt, byCodeStmt *sql.Stmt
+
+	// On SQLite, spends of concurrent requests are grouped into one
+	// transaction (group commit) by spendLoop: the commit, not the
+	// statement, is what costs. Nil on PostgreSQL.
+	spends   chan spendReq
+	quit     chan struct{}
+	loopDone chan struct{}
+}
+
+type spendReq struct {
+	appID, product string
+	now            time.Time
+	done           chan spendResult // buffered: the loop never blocks on it
+}
+
+type spendResult struct {
+	c   gateway.Charge
+	err error
 }
 
 // FileName is the SQLite database file in the data dir, shared with the
@@ -74,11 +95,37 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s := &Store{w: w, r: r, q: newQueries(false)}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	s.spends, s.quit, s.loopDone = make(chan spendReq), make(chan struct{}), make(chan struct{})
+	go s.spendLoop()
 	return s, nil
+}
+
+// init migrates the schema and prepares the hot statements.
+func (s *Store) init(ctx context.Context) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		db    *sql.DB
+		query string
+		dst   **sql.Stmt
+	}{
+		{s.w, s.q.spend, &s.spendStmt},
+		{s.w, s.q.refund, &s.refundStmt},
+		{s.r, s.q.appByKey, &s.byKeyStmt},
+		{s.r, s.q.appByCode, &s.byCodeStmt},
+	} {
+		stmt, err := p.db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = stmt
+	}
+	return nil
 }
 
 // OpenPostgres opens the store on a PostgreSQL URL (a search_path query
@@ -91,7 +138,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	s := &Store{w: db, r: db, postgres: true, q: newQueries(true)}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", redactDSN(dsn), err)
 	}
@@ -100,6 +147,15 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.quit != nil {
+		close(s.quit)
+		<-s.loopDone
+	}
+	for _, stmt := range []*sql.Stmt{s.spendStmt, s.refundStmt, s.byKeyStmt, s.byCodeStmt} {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		if rerr := s.r.Close(); err == nil {
@@ -348,12 +404,12 @@ func (s *Store) App(ctx context.Context, id string) (gateway.App, error) {
 
 // AppByKey implements gateway.Store.
 func (s *Store) AppByKey(ctx context.Context, key string) (gateway.App, error) {
-	return scanApp(s.r.QueryRowContext(ctx, s.q.appByKey, key))
+	return scanApp(s.byKeyStmt.QueryRowContext(ctx, key))
 }
 
 // AppByCode implements gateway.Store.
 func (s *Store) AppByCode(ctx context.Context, hash string) (gateway.App, error) {
-	return scanApp(s.r.QueryRowContext(ctx, s.q.appByCode, hash))
+	return scanApp(s.byCodeStmt.QueryRowContext(ctx, hash))
 }
 
 // Apps implements gateway.Store.
@@ -450,11 +506,32 @@ func (s *Store) Packages(ctx context.Context, appID string) ([]gateway.Package, 
 	return out, rows.Err()
 }
 
+// errClosed answers spends after Close.
+var errClosed = errors.New("sqlstore: store closed")
+
 // Spend implements gateway.Store.
 func (s *Store) Spend(ctx context.Context, appID, product string, now time.Time) (gateway.Charge, error) {
+	if s.spends == nil {
+		return spendOne(ctx, s.spendStmt, appID, product, now)
+	}
+	req := spendReq{appID: appID, product: product, now: now, done: make(chan spendResult, 1)}
+	select {
+	case s.spends <- req:
+	case <-ctx.Done():
+		return gateway.Charge{}, ctx.Err() // not queued: nothing was spent
+	case <-s.quit:
+		return gateway.Charge{}, errClosed
+	}
+	// Queued: wait for the outcome even if ctx ends, so that a call spent
+	// is always known to the caller (and refunded if need be).
+	res := <-req.done
+	return res.c, res.err
+}
+
+func spendOne(ctx context.Context, stmt *sql.Stmt, appID, product string, now time.Time) (gateway.Charge, error) {
 	day, ts := gateway.Day(now), now.Unix()
 	var id int64
-	err := s.w.QueryRowContext(ctx, s.q.spend, day, day, appID, product, ts, day, ts, day).Scan(&id)
+	err := stmt.QueryRowContext(ctx, day, day, appID, product, ts, day, ts, day).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gateway.Charge{}, gateway.ErrNoCharge
 	}
@@ -464,9 +541,72 @@ func (s *Store) Spend(ctx context.Context, appID, product string, now time.Time)
 	return gateway.Charge{PackageID: id, Day: day}, nil
 }
 
+// spendLoop runs the spends queued while the previous group was being
+// written as one transaction. The channel is unbuffered, so a request is
+// either taken by the loop (and answered) or not queued at all.
+func (s *Store) spendLoop() {
+	defer close(s.loopDone)
+	batch := make([]spendReq, 0, 256)
+	for {
+		select {
+		case r := <-s.spends:
+			batch = append(batch[:0], r)
+		case <-s.quit:
+			return
+		}
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case r := <-s.spends:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		s.spendBatch(batch)
+	}
+}
+
+// spendBatch spends for every request in one transaction and answers them
+// after the commit; any database error fails the whole group (the calls are
+// refused, nothing is spent).
+func (s *Store) spendBatch(reqs []spendReq) {
+	// Detached: the requests' own contexts must not cancel a shared commit.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fail := func(err error) {
+		for _, r := range reqs {
+			r.done <- spendResult{err: err}
+		}
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer tx.Rollback()
+	stmt := tx.StmtContext(ctx, s.spendStmt)
+	results := make([]spendResult, len(reqs))
+	for i, r := range reqs {
+		c, err := spendOne(ctx, stmt, r.appID, r.product, r.now)
+		if err != nil && !errors.Is(err, gateway.ErrNoCharge) {
+			fail(err)
+			return
+		}
+		results[i] = spendResult{c, err}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(err)
+		return
+	}
+	for i, r := range reqs {
+		r.done <- results[i]
+	}
+}
+
 // Refund implements gateway.Store.
 func (s *Store) Refund(ctx context.Context, c gateway.Charge) error {
-	_, err := s.w.ExecContext(ctx, s.q.refund, c.Day, c.PackageID)
+	_, err := s.refundStmt.ExecContext(ctx, c.Day, c.PackageID)
 	return err
 }
 

@@ -4,16 +4,47 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // Benchmarks are named key=value so that benchstat can slice them:
 // impl (go, avx2, avx512), threads, and the shape.
 
-func reportGFLOPs(b *testing.B, flops float64) {
+// reportGFLOPs reports flops per operation as GFLOP/s of wall time and,
+// when the process CPU time since cpu0 is known, as GFLOP per CPU-second
+// (for threads=1 the speed an unshared core would give).
+func reportGFLOPs(b *testing.B, flops float64, cpu0 time.Duration) {
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := processCPU() - cpu0; cpu0 > 0 && cpu > 0 {
+		b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+	}
 }
 
 func benchThreads() []int { return []int{1, 2} }
+
+// BenchmarkPeak measures the FMA throughput of the cores (registers only,
+// no memory): the ceiling the other benchmarks are compared with.
+func BenchmarkPeak(b *testing.B) {
+	for _, im := range impls() {
+		if im.peak == nil {
+			continue
+		}
+		for _, th := range benchThreads() {
+			b.Run(fmt.Sprintf("impl=%s/threads=%d", im.name, th), func(b *testing.B) {
+				const iters = 1 << 16
+				cpu0 := processCPU()
+				for b.Loop() {
+					parallel(th, th, func(lo, hi int) {
+						for range hi - lo {
+							im.peak(iters)
+						}
+					})
+				}
+				reportGFLOPs(b, float64(th*iters*im.peakFlops), cpu0)
+			})
+		}
+	}
+}
 
 // BenchmarkGEMM times a size³ product with a pre-packed right-hand side:
 // a 1×1 convolution over a column of size pixels.
@@ -27,10 +58,11 @@ func BenchmarkGEMM(b *testing.B) {
 			c := newConv2D(filter, s, Epilogue{}, im)
 			for _, th := range benchThreads() {
 				b.Run(fmt.Sprintf("impl=%s/threads=%d/size=%d", im.name, th, size), func(b *testing.B) {
+					cpu0 := processCPU()
 					for b.Loop() {
 						c.Run(dst, src, th)
 					}
-					reportGFLOPs(b, 2*float64(size)*float64(size)*float64(size))
+					reportGFLOPs(b, 2*float64(size)*float64(size)*float64(size), cpu0)
 				})
 			}
 		}
@@ -65,10 +97,11 @@ func BenchmarkConv2D(b *testing.B) {
 			c := newConv2D(filter, s, e, im)
 			for _, th := range benchThreads() {
 				b.Run(fmt.Sprintf("impl=%s/threads=%d/shape=%s", im.name, th, bc.name), func(b *testing.B) {
+					cpu0 := processCPU()
 					for b.Loop() {
 						c.Run(dst, src, th)
 					}
-					reportGFLOPs(b, flops)
+					reportGFLOPs(b, flops, cpu0)
 				})
 			}
 		}
@@ -100,10 +133,11 @@ func BenchmarkDepthwise(b *testing.B) {
 			d := newDepthwise(filter, s, e, im)
 			for _, th := range benchThreads() {
 				b.Run(fmt.Sprintf("impl=%s/threads=%d/shape=%s", im.name, th, bc.name), func(b *testing.B) {
+					cpu0 := processCPU()
 					for b.Loop() {
 						d.Run(dst, src, th)
 					}
-					reportGFLOPs(b, flops)
+					reportGFLOPs(b, flops, cpu0)
 				})
 			}
 		}
@@ -121,13 +155,14 @@ func BenchmarkConvTranspose(b *testing.B) {
 	dst := make([]float32, s.OutH*s.OutW*s.M)
 	flops := 2 * float64(s.H*s.W*s.C*s.KH*s.KW*s.M)
 	for _, im := range impls() {
-		t := newConvTranspose(filter, s, Epilogue{Act: ActSigmoid}, im)
+		t := newConvTranspose(filter, s, Epilogue{Bias: randSlice(r, s.M)}, im)
 		for _, th := range benchThreads() {
 			b.Run(fmt.Sprintf("impl=%s/threads=%d/shape=2x2s2-72x128-c16-m2", im.name, th), func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					t.Run(dst, src, th)
 				}
-				reportGFLOPs(b, flops)
+				reportGFLOPs(b, flops, cpu0)
 			})
 		}
 	}

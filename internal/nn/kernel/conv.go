@@ -76,32 +76,32 @@ func (c *Conv2D) work(dst, src []float32, sp split, lo, hi int) {
 // of length KH*KW*C; taps outside the input and rows n..mr-1 are zero.
 func (c *Conv2D) im2col(scr, src []float32, r0, n, mr int) {
 	s := &c.s
-	for i := 0; i < mr; i++ {
+	clear(scr[n*c.k : mr*c.k])
+	ox := r0 % s.OutW
+	oy := (r0 / s.OutW) % s.OutH
+	b := r0 / (s.OutW * s.OutH)
+	seg := s.KW * s.C
+	for i := 0; i < n; i++ {
 		row := scr[i*c.k : (i+1)*c.k]
-		if i >= n {
-			clear(row)
-			continue
-		}
-		r := r0 + i
-		ox := r % s.OutW
-		oy := (r / s.OutW) % s.OutH
-		b := r / (s.OutW * s.OutH)
 		kw0, kw1 := taps(ox, s.StrideW, s.DilationW, s.PadLeft, s.KW, s.W)
+		full := kw0 == 0 && kw1 == s.KW
 		ix0 := ox*s.StrideW + kw0*s.DilationW - s.PadLeft
 		for kh := 0; kh < s.KH; kh++ {
-			seg := row[kh*s.KW*s.C : (kh+1)*s.KW*s.C]
+			d := row[kh*seg : (kh+1)*seg]
 			iy := oy*s.StrideH + kh*s.DilationH - s.PadTop
 			if iy < 0 || iy >= s.H || kw0 == kw1 {
-				clear(seg)
+				clear(d)
 				continue
 			}
-			clear(seg[:kw0*s.C])
-			clear(seg[kw1*s.C:])
+			if !full {
+				clear(d[:kw0*s.C])
+				clear(d[kw1*s.C:])
+			}
 			in := src[((b*s.H+iy)*s.W+ix0)*s.C:]
 			if s.DilationW == 1 {
 				// Neighbouring taps are neighbouring pixels: one copy,
 				// inlined when short (the 3-channel stem convolutions).
-				d := seg[kw0*s.C : kw1*s.C]
+				d = d[kw0*s.C : kw1*s.C]
 				if len(d) > 16 {
 					copy(d, in)
 					continue
@@ -113,54 +113,103 @@ func (c *Conv2D) im2col(scr, src []float32, r0, n, mr int) {
 				continue
 			}
 			for kw := kw0; kw < kw1; kw++ {
-				copy(seg[kw*s.C:(kw+1)*s.C], in[(kw-kw0)*s.DilationW*s.C:])
+				copy(d[kw*s.C:(kw+1)*s.C], in[(kw-kw0)*s.DilationW*s.C:])
+			}
+		}
+		if ox++; ox == s.OutW {
+			ox = 0
+			if oy++; oy == s.OutH {
+				oy = 0
+				b++
 			}
 		}
 	}
 }
 
 // MatMul computes dst[m×n] = op(a)[m×k] · op(b)[k×n], op transposing when
-// the flag is set. It packs b on every call (an allocation of k×n floats);
-// hot paths with a constant right-hand side should use a 1×1 Conv2D.
+// the flag is set. It packs b on every call (an allocation of about k×n
+// floats); when b is a constant, pack it once with NewPackedMatMul.
 func MatMul(dst, a, b []float32, m, n, k int, transA, transB bool, threads int) {
 	matMul(bestImpl(), dst, a, b, m, n, k, transA, transB, threads)
 }
 
 func matMul(im *impl, dst, a, b []float32, m, n, k int, transA, transB bool, threads int) {
+	mustLen("matmul b", len(b), k*n)
+	newPackedMatMul(im, b, k, n, transB, Epilogue{}).Run(dst, a, m, transA, threads)
+}
+
+// PackedMatMul is a matrix product with a constant right-hand side packed
+// once, and an optional fused epilogue over its n columns. Run is safe for
+// concurrent use and does not allocate once warm.
+type PackedMatMul struct {
+	im      *impl
+	g       *gemmB
+	scratch scratchPool
+}
+
+// NewPackedMatMul packs b (k×n, or n×k when transB) and the epilogue, whose
+// channels are b's columns.
+func NewPackedMatMul(b []float32, k, n int, transB bool, e Epilogue) (*PackedMatMul, error) {
+	if k < 0 || n < 0 || len(b) != k*n {
+		return nil, fmt.Errorf("packed matmul: %w: %d×%d right-hand side with %d elements", ErrShape, k, n, len(b))
+	}
+	if err := e.check(n); err != nil {
+		return nil, fmt.Errorf("packed matmul: %w", err)
+	}
+	return newPackedMatMul(bestImpl(), b, k, n, transB, e.clone()), nil
+}
+
+func newPackedMatMul(im *impl, b []float32, k, n int, transB bool, e Epilogue) *PackedMatMul {
+	p := &PackedMatMul{im: im, g: packB(b, k, n, transB, e)}
+	p.scratch.size = im.mr*max(k, 1) + maxMR*nr
+	return p
+}
+
+// Run computes dst[m×n] = act(op(a)[m×k] · b + bias).
+func (p *PackedMatMul) Run(dst, a []float32, m int, transA bool, threads int) {
+	k, n := p.g.k, p.g.n
 	mustLen("matmul dst", len(dst), m*n)
 	mustLen("matmul a", len(a), m*k)
-	mustLen("matmul b", len(b), k*n)
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 {
-		clear(dst[:m*n])
-		return
-	}
-	threads = threadsFor(threads, 2*m*n*k)
-	g := packB(b, k, n, transB, Epilogue{})
 	lda, astep := k, 1
 	if transA {
 		lda, astep = 1, m
 	}
-	mr := im.mr
-	sp := newSplit((m+mr-1)/mr, g.panels(), threads)
-	parallel(threads, sp.units(), func(lo, hi int) {
-		var scr []float32
-		tile := make([]float32, maxMR*nr)
-		for u := lo; u < hi; u++ {
-			rb, p0, p1 := sp.unit(u)
-			r0 := rb * mr
-			rows := min(mr, m-r0)
-			if rows == mr {
-				im.block(g, a[r0*lda:], lda, astep, rows, dst[r0*n:], n, p0, p1, tile)
-				continue
+	threads = threadsFor(threads, 2*m*n*k)
+	sp := newSplit((m+p.im.mr-1)/p.im.mr, p.g.panels(), threads)
+	if threads <= 1 {
+		p.work(dst, a, m, lda, astep, sp, 0, sp.units())
+		return
+	}
+	parallel(threads, sp.units(), func(lo, hi int) { p.work(dst, a, m, lda, astep, sp, lo, hi) })
+}
+
+func (p *PackedMatMul) work(dst, a []float32, m, lda, astep int, sp split, lo, hi int) {
+	k, n, mr := p.g.k, p.g.n, p.im.mr
+	buf := p.scratch.get()
+	defer p.scratch.put(buf)
+	scr, tile := (*buf)[:mr*max(k, 1)], (*buf)[mr*max(k, 1):]
+	for u := lo; u < hi; u++ {
+		rb, p0, p1 := sp.unit(u)
+		r0 := rb * mr
+		rows := min(mr, m-r0)
+		if k == 0 {
+			// An empty sum: every element is the epilogue of zero.
+			c0, c1 := p0*nr, min(p1*nr, n)
+			for i := r0; i < r0+rows; i++ {
+				row := dst[i*n+c0 : i*n+c1]
+				clear(row)
+				p.g.ep.rowBiasAct(row, c0)
 			}
-			if scr == nil {
-				scr = make([]float32, mr*max(k, 1))
-			}
-			copyRows(scr, a[r0*lda:], lda, astep, rows, mr, k)
-			im.block(g, scr, k, 1, rows, dst[r0*n:], n, p0, p1, tile)
+			continue
 		}
-	})
+		if rows == mr {
+			p.im.block(p.g, a[r0*lda:], lda, astep, rows, dst[r0*n:], n, p0, p1, tile)
+			continue
+		}
+		copyRows(scr, a[r0*lda:], lda, astep, rows, mr, k)
+		p.im.block(p.g, scr, k, 1, rows, dst[r0*n:], n, p0, p1, tile)
+	}
 }

@@ -3,7 +3,8 @@ package kernel
 import "fmt"
 
 // dwKernel computes npix output pixels of a depthwise convolution with
-// multiplier 1 over channels [0, cn) (cn a multiple of 8):
+// multiplier 1 over channels [0, cn) (cn a multiple of the kernel's channel
+// block, 8 or 16):
 //
 //	dst[p*cstride+ch] = clamp(bias[ch] + Σi<kh Σj<kw
 //	    src[p*srcStep + i*rowStride + j*tapStride + ch] · filter[i*fRowStride + j*cstride + ch])
@@ -127,12 +128,17 @@ func (d *Depthwise) row(dst, src []float32, n, oy int) {
 			if end <= cn {
 				continue
 			}
+			// Sliding-window kernels for the common 3- and 5-tap rows.
+			slide := kd.k3s1
+			if nw == 5 {
+				slide = kd.k5s1
+			}
 			done := 0
-			if kd.k3s1 != nil && nw == 3 && s.StrideW == 1 && s.DilationW == 1 {
+			if slide != nil && (nw == 3 || nw == 5) && s.StrideW == 1 && s.DilationW == 1 {
 				done = npix &^ 7
 			}
 			if done > 0 {
-				kd.k3s1(&o[cn], &in[cn], &f[cn], &d.bias[cn], &d.clamp, end-cn, uintptr(C*4), done, nh, nw,
+				slide(&o[cn], &in[cn], &f[cn], &d.bias[cn], &d.clamp, end-cn, uintptr(C*4), done, nh, nw,
 					uintptr(srcStep*4), uintptr(rowStride*4), uintptr(tapStride*4), uintptr(s.KW*C*4))
 			}
 			if done < npix {

@@ -23,7 +23,12 @@ type impl struct {
 	mr    int
 	gemm  microKernel // mr×16 tiles; nil: Go loops
 	gemm8 microKernel // mr×8 tiles for a last panel of at most 8 columns
-	dws   []dwKernels // widest first; none: Go loops
+	// gemm32 computes mr×32 tiles from two adjacent panels; optional.
+	gemm32 microKernel
+	dws    []dwKernels // widest first; none: Go loops
+
+	peak      func(n int) // n iterations of peakFlops register-only flops
+	peakFlops int
 }
 
 // dwKernels are the depthwise kernels for one channel-block width.
@@ -31,6 +36,7 @@ type dwKernels struct {
 	width int
 	any   dwKernel // any kernel size, stride and dilation
 	k3s1  dwKernel // three taps per row, stride 1, dilation 1, 8n pixels
+	k5s1  dwKernel // five taps per row, likewise
 }
 
 // goImpl is the portable implementation, the fallback everywhere.
@@ -85,6 +91,21 @@ func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, 
 	k := g.k
 	for p := p0; p < p1; p++ {
 		col := p * nr
+		if im.gemm32 != nil && rows == im.mr && p+1 < p1 && col+2*nr <= g.n {
+			// Two full panels and a full row block: the wide tile.
+			_ = c[(rows-1)*ldc+col+2*nr-1]
+			_ = a[(rows-1)*lda+(k-1)*astep]
+			_ = g.data[(p+2)*k*nr-1]
+			im.gemm32(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), &g.data[p*k*nr], nr*4,
+				&c[col], uintptr(ldc*4), &g.bias[col], &g.clamp)
+			if g.post {
+				for i := 0; i < rows; i++ {
+					g.ep.rowAct(c[i*ldc+col:i*ldc+col+2*nr], col)
+				}
+			}
+			p++
+			continue
+		}
 		cols := min(nr, g.n-col)
 		b := g.data[p*k*nr : (p+1)*k*nr]
 		bias := g.bias[col : col+nr]

@@ -851,11 +851,11 @@ dwzdone:
 // func dw3s1avx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
 //	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 //
-// Depthwise rows of exactly three taps at stride 1 and dilation 1 (so that
+// Depthwise rows of exactly 3 taps at stride 1 and dilation 1 (so that
 // srcStep = tapStride = cstride), npix a multiple of 8. A group of 8 output
 // pixels reads 10 input pixels per kernel row; each input vector is loaded
-// once and feeds up to three accumulators, halving the loads of the general
-// kernel.
+// once and feeds up to 3 accumulators, which cuts the loads of the general
+// kernel by more than half.
 TEXT ·dw3s1avx2(SB), NOSPLIT, $0-112
 	MOVQ cstride+48(FP), R11
 	LEAQ (R11)(R11*2), R12
@@ -984,11 +984,11 @@ d3ydone:
 // func dw3s1avx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
 //	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 //
-// Depthwise rows of exactly three taps at stride 1 and dilation 1 (so that
+// Depthwise rows of exactly 3 taps at stride 1 and dilation 1 (so that
 // srcStep = tapStride = cstride), npix a multiple of 8. A group of 8 output
 // pixels reads 10 input pixels per kernel row; each input vector is loaded
-// once and feeds up to three accumulators, halving the loads of the general
-// kernel.
+// once and feeds up to 3 accumulators, which cuts the loads of the general
+// kernel by more than half.
 TEXT ·dw3s1avx512(SB), NOSPLIT, $0-112
 	MOVQ cstride+48(FP), R11
 	LEAQ (R11)(R11*2), R12
@@ -1113,3 +1113,598 @@ d3zdone:
 	VZEROUPPER
 	RET
 
+
+// func dw5s1avx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+//	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+//
+// Depthwise rows of exactly 5 taps at stride 1 and dilation 1 (so that
+// srcStep = tapStride = cstride), npix a multiple of 8. A group of 8 output
+// pixels reads 12 input pixels per kernel row; each input vector is loaded
+// once and feeds up to 5 accumulators, which cuts the loads of the general
+// kernel by more than half.
+TEXT ·dw5s1avx2(SB), NOSPLIT, $0-112
+	MOVQ cstride+48(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cn+40(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
+
+d5ygrp:
+	TESTQ DX, DX
+	JZ    d5ydone
+	XORQ  BX, BX
+
+d5ych:
+	CMPQ BX, R8
+	JGE  d5ynext
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+d5yrow:
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R11*1), Y9
+	VMOVUPS (R10)(R11*2), Y10
+	VMOVUPS (R10)(R12*1), Y11
+	VMOVUPS (R10)(R11*4), Y12
+	LEAQ (R13)(R11*4), R14
+	LEAQ (R14)(R11*4), R15
+	VMOVUPS (R13), Y13
+	VFMADD231PS Y8, Y13, Y0
+	VMOVUPS (R13)(R11*1), Y13
+	VFMADD231PS Y8, Y13, Y1
+	VFMADD231PS Y9, Y13, Y0
+	VMOVUPS (R13)(R11*2), Y13
+	VFMADD231PS Y8, Y13, Y2
+	VFMADD231PS Y9, Y13, Y1
+	VFMADD231PS Y10, Y13, Y0
+	VMOVUPS (R13)(R12*1), Y13
+	VFMADD231PS Y8, Y13, Y3
+	VFMADD231PS Y9, Y13, Y2
+	VFMADD231PS Y10, Y13, Y1
+	VFMADD231PS Y11, Y13, Y0
+	VMOVUPS (R14), Y13
+	VFMADD231PS Y8, Y13, Y4
+	VFMADD231PS Y9, Y13, Y3
+	VFMADD231PS Y10, Y13, Y2
+	VFMADD231PS Y11, Y13, Y1
+	VFMADD231PS Y12, Y13, Y0
+	VMOVUPS (R14)(R11*1), Y13
+	VFMADD231PS Y8, Y13, Y5
+	VFMADD231PS Y9, Y13, Y4
+	VFMADD231PS Y10, Y13, Y3
+	VFMADD231PS Y11, Y13, Y2
+	VFMADD231PS Y12, Y13, Y1
+	VMOVUPS (R14)(R11*2), Y13
+	VFMADD231PS Y8, Y13, Y6
+	VFMADD231PS Y9, Y13, Y5
+	VFMADD231PS Y10, Y13, Y4
+	VFMADD231PS Y11, Y13, Y3
+	VFMADD231PS Y12, Y13, Y2
+	VMOVUPS (R14)(R12*1), Y13
+	VFMADD231PS Y8, Y13, Y7
+	VFMADD231PS Y9, Y13, Y6
+	VFMADD231PS Y10, Y13, Y5
+	VFMADD231PS Y11, Y13, Y4
+	VFMADD231PS Y12, Y13, Y3
+	VMOVUPS (R15), Y13
+	VFMADD231PS Y9, Y13, Y7
+	VFMADD231PS Y10, Y13, Y6
+	VFMADD231PS Y11, Y13, Y5
+	VFMADD231PS Y12, Y13, Y4
+	VMOVUPS (R15)(R11*1), Y13
+	VFMADD231PS Y10, Y13, Y7
+	VFMADD231PS Y11, Y13, Y6
+	VFMADD231PS Y12, Y13, Y5
+	VMOVUPS (R15)(R11*2), Y13
+	VFMADD231PS Y11, Y13, Y7
+	VFMADD231PS Y12, Y13, Y6
+	VMOVUPS (R15)(R12*1), Y13
+	VFMADD231PS Y12, Y13, Y7
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  d5yrow
+
+	MOVQ clamp+32(FP), AX
+	VBROADCASTSS (AX), Y14
+	VBROADCASTSS 4(AX), Y15
+	LEAQ (DI)(BX*1), R13
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y1, Y1
+	VMINPS Y15, Y1, Y1
+	VMOVUPS Y1, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y2, Y2
+	VMINPS Y15, Y2, Y2
+	VMOVUPS Y2, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y3, Y3
+	VMINPS Y15, Y3, Y3
+	VMOVUPS Y3, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y4, Y4
+	VMINPS Y15, Y4, Y4
+	VMOVUPS Y4, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y5, Y5
+	VMINPS Y15, Y5, Y5
+	VMOVUPS Y5, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y6, Y6
+	VMINPS Y15, Y6, Y6
+	VMOVUPS Y6, (R13)
+	ADDQ R11, R13
+	VMAXPS Y14, Y7, Y7
+	VMINPS Y15, Y7, Y7
+	VMOVUPS Y7, (R13)
+	ADDQ $32, BX
+	JMP  d5ych
+
+d5ynext:
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R11*8), DI
+	SUBQ $8, DX
+	JMP  d5ygrp
+
+d5ydone:
+	VZEROUPPER
+	RET
+
+
+// func dw5s1avx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+//	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+//
+// Depthwise rows of exactly 5 taps at stride 1 and dilation 1 (so that
+// srcStep = tapStride = cstride), npix a multiple of 8. A group of 8 output
+// pixels reads 12 input pixels per kernel row; each input vector is loaded
+// once and feeds up to 5 accumulators, which cuts the loads of the general
+// kernel by more than half.
+TEXT ·dw5s1avx512(SB), NOSPLIT, $0-112
+	MOVQ cstride+48(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cn+40(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
+
+d5zgrp:
+	TESTQ DX, DX
+	JZ    d5zdone
+	XORQ  BX, BX
+
+d5zch:
+	CMPQ BX, R8
+	JGE  d5znext
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+d5zrow:
+	VMOVUPS (R10), Z8
+	VMOVUPS (R10)(R11*1), Z9
+	VMOVUPS (R10)(R11*2), Z10
+	VMOVUPS (R10)(R12*1), Z11
+	VMOVUPS (R10)(R11*4), Z12
+	LEAQ (R13)(R11*4), R14
+	LEAQ (R14)(R11*4), R15
+	VMOVUPS (R13), Z13
+	VFMADD231PS Z8, Z13, Z0
+	VMOVUPS (R13)(R11*1), Z13
+	VFMADD231PS Z8, Z13, Z1
+	VFMADD231PS Z9, Z13, Z0
+	VMOVUPS (R13)(R11*2), Z13
+	VFMADD231PS Z8, Z13, Z2
+	VFMADD231PS Z9, Z13, Z1
+	VFMADD231PS Z10, Z13, Z0
+	VMOVUPS (R13)(R12*1), Z13
+	VFMADD231PS Z8, Z13, Z3
+	VFMADD231PS Z9, Z13, Z2
+	VFMADD231PS Z10, Z13, Z1
+	VFMADD231PS Z11, Z13, Z0
+	VMOVUPS (R14), Z13
+	VFMADD231PS Z8, Z13, Z4
+	VFMADD231PS Z9, Z13, Z3
+	VFMADD231PS Z10, Z13, Z2
+	VFMADD231PS Z11, Z13, Z1
+	VFMADD231PS Z12, Z13, Z0
+	VMOVUPS (R14)(R11*1), Z13
+	VFMADD231PS Z8, Z13, Z5
+	VFMADD231PS Z9, Z13, Z4
+	VFMADD231PS Z10, Z13, Z3
+	VFMADD231PS Z11, Z13, Z2
+	VFMADD231PS Z12, Z13, Z1
+	VMOVUPS (R14)(R11*2), Z13
+	VFMADD231PS Z8, Z13, Z6
+	VFMADD231PS Z9, Z13, Z5
+	VFMADD231PS Z10, Z13, Z4
+	VFMADD231PS Z11, Z13, Z3
+	VFMADD231PS Z12, Z13, Z2
+	VMOVUPS (R14)(R12*1), Z13
+	VFMADD231PS Z8, Z13, Z7
+	VFMADD231PS Z9, Z13, Z6
+	VFMADD231PS Z10, Z13, Z5
+	VFMADD231PS Z11, Z13, Z4
+	VFMADD231PS Z12, Z13, Z3
+	VMOVUPS (R15), Z13
+	VFMADD231PS Z9, Z13, Z7
+	VFMADD231PS Z10, Z13, Z6
+	VFMADD231PS Z11, Z13, Z5
+	VFMADD231PS Z12, Z13, Z4
+	VMOVUPS (R15)(R11*1), Z13
+	VFMADD231PS Z10, Z13, Z7
+	VFMADD231PS Z11, Z13, Z6
+	VFMADD231PS Z12, Z13, Z5
+	VMOVUPS (R15)(R11*2), Z13
+	VFMADD231PS Z11, Z13, Z7
+	VFMADD231PS Z12, Z13, Z6
+	VMOVUPS (R15)(R12*1), Z13
+	VFMADD231PS Z12, Z13, Z7
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  d5zrow
+
+	MOVQ clamp+32(FP), AX
+	VBROADCASTSS (AX), Z14
+	VBROADCASTSS 4(AX), Z15
+	LEAQ (DI)(BX*1), R13
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z1, Z1
+	VMINPS Z15, Z1, Z1
+	VMOVUPS Z1, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z2, Z2
+	VMINPS Z15, Z2, Z2
+	VMOVUPS Z2, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z3, Z3
+	VMINPS Z15, Z3, Z3
+	VMOVUPS Z3, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z4, Z4
+	VMINPS Z15, Z4, Z4
+	VMOVUPS Z4, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z5, Z5
+	VMINPS Z15, Z5, Z5
+	VMOVUPS Z5, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z6, Z6
+	VMINPS Z15, Z6, Z6
+	VMOVUPS Z6, (R13)
+	ADDQ R11, R13
+	VMAXPS Z14, Z7, Z7
+	VMINPS Z15, Z7, Z7
+	VMOVUPS Z7, (R13)
+	ADDQ $64, BX
+	JMP  d5zch
+
+d5znext:
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R11*8), DI
+	SUBQ $8, DX
+	JMP  d5zgrp
+
+d5zdone:
+	VZEROUPPER
+	RET
+
+
+// func fmaPeakAVX2(n int)
+//
+// n iterations of 12 independent 8-wide FMAs and nothing else: the core's
+// FMA throughput, which benchmarks quote as the peak.
+TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	TESTQ CX, CX
+	JZ    peak2done
+
+peak2loop:
+	VFMADD231PS Y12, Y13, Y0
+	VFMADD231PS Y12, Y13, Y1
+	VFMADD231PS Y12, Y13, Y2
+	VFMADD231PS Y12, Y13, Y3
+	VFMADD231PS Y12, Y13, Y4
+	VFMADD231PS Y12, Y13, Y5
+	VFMADD231PS Y12, Y13, Y6
+	VFMADD231PS Y12, Y13, Y7
+	VFMADD231PS Y12, Y13, Y8
+	VFMADD231PS Y12, Y13, Y9
+	VFMADD231PS Y12, Y13, Y10
+	VFMADD231PS Y12, Y13, Y11
+	DECQ CX
+	JNZ  peak2loop
+
+peak2done:
+	VZEROUPPER
+	RET
+
+// func fmaPeakAVX512(n int)
+//
+// As fmaPeakAVX2 with 16-wide registers.
+TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	TESTQ CX, CX
+	JZ    peak5done
+
+peak5loop:
+	VFMADD231PS Z12, Z13, Z0
+	VFMADD231PS Z12, Z13, Z1
+	VFMADD231PS Z12, Z13, Z2
+	VFMADD231PS Z12, Z13, Z3
+	VFMADD231PS Z12, Z13, Z4
+	VFMADD231PS Z12, Z13, Z5
+	VFMADD231PS Z12, Z13, Z6
+	VFMADD231PS Z12, Z13, Z7
+	VFMADD231PS Z12, Z13, Z8
+	VFMADD231PS Z12, Z13, Z9
+	VFMADD231PS Z12, Z13, Z10
+	VFMADD231PS Z12, Z13, Z11
+	DECQ CX
+	JNZ  peak5loop
+
+peak5done:
+	VZEROUPPER
+	RET
+
+// func sgemm12x32avx512(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+//	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+//
+// Two adjacent packed panels at once (the second starts k*ldb bytes after
+// the first): 24 accumulators, and each broadcast of A feeds two FMAs, so
+// loads no longer limit the FMA rate as they do in the 12×16 tile.
+TEXT ·sgemm12x32avx512(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ astep+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R11
+	MOVQ CX, R14
+	IMULQ R11, R14
+	LEAQ (R8)(R8*2), R13
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R12
+
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+
+	TESTQ CX, CX
+	JZ    g32done
+
+g32loop:
+	VMOVUPS (DX), Z0
+	VMOVUPS (DX)(R14*1), Z1
+	VBROADCASTSS (SI), Z2
+	VFMADD231PS Z0, Z2, Z4
+	VFMADD231PS Z1, Z2, Z5
+	VBROADCASTSS (SI)(R8*1), Z2
+	VFMADD231PS Z0, Z2, Z6
+	VFMADD231PS Z1, Z2, Z7
+	VBROADCASTSS (SI)(R8*2), Z2
+	VFMADD231PS Z0, Z2, Z8
+	VFMADD231PS Z1, Z2, Z9
+	VBROADCASTSS (SI)(R13*1), Z2
+	VFMADD231PS Z0, Z2, Z10
+	VFMADD231PS Z1, Z2, Z11
+	VBROADCASTSS (R10), Z2
+	VFMADD231PS Z0, Z2, Z12
+	VFMADD231PS Z1, Z2, Z13
+	VBROADCASTSS (R10)(R8*1), Z2
+	VFMADD231PS Z0, Z2, Z14
+	VFMADD231PS Z1, Z2, Z15
+	VBROADCASTSS (R10)(R8*2), Z2
+	VFMADD231PS Z0, Z2, Z16
+	VFMADD231PS Z1, Z2, Z17
+	VBROADCASTSS (R10)(R13*1), Z2
+	VFMADD231PS Z0, Z2, Z18
+	VFMADD231PS Z1, Z2, Z19
+	VBROADCASTSS (R12), Z2
+	VFMADD231PS Z0, Z2, Z20
+	VFMADD231PS Z1, Z2, Z21
+	VBROADCASTSS (R12)(R8*1), Z2
+	VFMADD231PS Z0, Z2, Z22
+	VFMADD231PS Z1, Z2, Z23
+	VBROADCASTSS (R12)(R8*2), Z2
+	VFMADD231PS Z0, Z2, Z24
+	VFMADD231PS Z1, Z2, Z25
+	VBROADCASTSS (R12)(R13*1), Z2
+	VFMADD231PS Z0, Z2, Z26
+	VFMADD231PS Z1, Z2, Z27
+	ADDQ R9, SI
+	ADDQ R9, R10
+	ADDQ R9, R12
+	ADDQ R11, DX
+	DECQ CX
+	JNZ  g32loop
+
+g32done:
+	MOVQ bias+64(FP), AX
+	MOVQ clamp+72(FP), BX
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VBROADCASTSS (BX), Z2
+	VBROADCASTSS 4(BX), Z3
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R8
+	LEAQ (R8)(R8*2), R13
+	LEAQ (DI)(R8*4), R10
+	LEAQ (R10)(R8*4), R12
+	VADDPS Z0, Z4, Z4
+	VMAXPS Z2, Z4, Z4
+	VMINPS Z3, Z4, Z4
+	VMOVUPS Z4, (DI)
+	VADDPS Z1, Z5, Z5
+	VMAXPS Z2, Z5, Z5
+	VMINPS Z3, Z5, Z5
+	VMOVUPS Z5, 64(DI)
+	VADDPS Z0, Z6, Z6
+	VMAXPS Z2, Z6, Z6
+	VMINPS Z3, Z6, Z6
+	VMOVUPS Z6, (DI)(R8*1)
+	VADDPS Z1, Z7, Z7
+	VMAXPS Z2, Z7, Z7
+	VMINPS Z3, Z7, Z7
+	VMOVUPS Z7, 64(DI)(R8*1)
+	VADDPS Z0, Z8, Z8
+	VMAXPS Z2, Z8, Z8
+	VMINPS Z3, Z8, Z8
+	VMOVUPS Z8, (DI)(R8*2)
+	VADDPS Z1, Z9, Z9
+	VMAXPS Z2, Z9, Z9
+	VMINPS Z3, Z9, Z9
+	VMOVUPS Z9, 64(DI)(R8*2)
+	VADDPS Z0, Z10, Z10
+	VMAXPS Z2, Z10, Z10
+	VMINPS Z3, Z10, Z10
+	VMOVUPS Z10, (DI)(R13*1)
+	VADDPS Z1, Z11, Z11
+	VMAXPS Z2, Z11, Z11
+	VMINPS Z3, Z11, Z11
+	VMOVUPS Z11, 64(DI)(R13*1)
+	VADDPS Z0, Z12, Z12
+	VMAXPS Z2, Z12, Z12
+	VMINPS Z3, Z12, Z12
+	VMOVUPS Z12, (R10)
+	VADDPS Z1, Z13, Z13
+	VMAXPS Z2, Z13, Z13
+	VMINPS Z3, Z13, Z13
+	VMOVUPS Z13, 64(R10)
+	VADDPS Z0, Z14, Z14
+	VMAXPS Z2, Z14, Z14
+	VMINPS Z3, Z14, Z14
+	VMOVUPS Z14, (R10)(R8*1)
+	VADDPS Z1, Z15, Z15
+	VMAXPS Z2, Z15, Z15
+	VMINPS Z3, Z15, Z15
+	VMOVUPS Z15, 64(R10)(R8*1)
+	VADDPS Z0, Z16, Z16
+	VMAXPS Z2, Z16, Z16
+	VMINPS Z3, Z16, Z16
+	VMOVUPS Z16, (R10)(R8*2)
+	VADDPS Z1, Z17, Z17
+	VMAXPS Z2, Z17, Z17
+	VMINPS Z3, Z17, Z17
+	VMOVUPS Z17, 64(R10)(R8*2)
+	VADDPS Z0, Z18, Z18
+	VMAXPS Z2, Z18, Z18
+	VMINPS Z3, Z18, Z18
+	VMOVUPS Z18, (R10)(R13*1)
+	VADDPS Z1, Z19, Z19
+	VMAXPS Z2, Z19, Z19
+	VMINPS Z3, Z19, Z19
+	VMOVUPS Z19, 64(R10)(R13*1)
+	VADDPS Z0, Z20, Z20
+	VMAXPS Z2, Z20, Z20
+	VMINPS Z3, Z20, Z20
+	VMOVUPS Z20, (R12)
+	VADDPS Z1, Z21, Z21
+	VMAXPS Z2, Z21, Z21
+	VMINPS Z3, Z21, Z21
+	VMOVUPS Z21, 64(R12)
+	VADDPS Z0, Z22, Z22
+	VMAXPS Z2, Z22, Z22
+	VMINPS Z3, Z22, Z22
+	VMOVUPS Z22, (R12)(R8*1)
+	VADDPS Z1, Z23, Z23
+	VMAXPS Z2, Z23, Z23
+	VMINPS Z3, Z23, Z23
+	VMOVUPS Z23, 64(R12)(R8*1)
+	VADDPS Z0, Z24, Z24
+	VMAXPS Z2, Z24, Z24
+	VMINPS Z3, Z24, Z24
+	VMOVUPS Z24, (R12)(R8*2)
+	VADDPS Z1, Z25, Z25
+	VMAXPS Z2, Z25, Z25
+	VMINPS Z3, Z25, Z25
+	VMOVUPS Z25, 64(R12)(R8*2)
+	VADDPS Z0, Z26, Z26
+	VMAXPS Z2, Z26, Z26
+	VMINPS Z3, Z26, Z26
+	VMOVUPS Z26, (R12)(R13*1)
+	VADDPS Z1, Z27, Z27
+	VMAXPS Z2, Z27, Z27
+	VMINPS Z3, Z27, Z27
+	VMOVUPS Z27, 64(R12)(R13*1)
+	VZEROUPPER
+	RET

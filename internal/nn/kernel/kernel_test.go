@@ -155,6 +155,8 @@ var dwCases = []struct {
 	{"3x3-odd-c13", conv(2, 7, 6, 13, 3, 3, 1, 1, 1, 1)},
 	{"3x3-c3-s2", conv(1, 9, 9, 3, 3, 3, 1, 2, 1, 1)},
 	{"5x5-s1-c72", conv(1, 11, 11, 72, 5, 5, 1, 1, 1, 2)},
+	{"5x5-s1-wide-c24", conv(1, 6, 21, 24, 5, 5, 1, 1, 1, 2)},
+	{"3x3-s1-wide-c8", conv(1, 4, 30, 8, 3, 3, 1, 1, 1, 1)},
 	{"5x5-s2-c120", conv(1, 14, 15, 120, 5, 5, 1, 2, 1, 2)},
 	{"3x3-dilated-c16", conv(1, 12, 12, 16, 3, 3, 1, 1, 2, 2)},
 	{"3x3-tiny-2x2-c64", conv(1, 2, 2, 64, 3, 3, 1, 1, 1, 1)},
@@ -320,6 +322,36 @@ func TestParallelVisitsEveryIndexOnce(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestPackedMatMulMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, sz := range [][3]int{{1, 3, 5}, {7, 24, 9}, {12, 40, 33}, {50, 17, 64}, {4, 6, 0}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for ai, act := range allActs {
+			transA, transB := ai%2 == 1, ai%3 == 1
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			e := epilogue(r, act, n, ai%4 != 3)
+			want := make([]float32, m*n)
+			refMatMul(want, a, b, m, n, k, transA, transB)
+			for i := range want {
+				want[i] = e.one(want[i], i%n)
+			}
+			for _, im := range impls() {
+				p := newPackedMatMul(im, b, k, n, transB, e)
+				for _, threads := range []int{1, 2} {
+					got := make([]float32, m*n)
+					p.Run(got, a, m, transA, threads)
+					if err := closeTo(got, want); err != nil {
+						t.Errorf("m=%d n=%d k=%d act=%v impl=%s threads=%d: %v", m, n, k, act, im.name, threads, err)
+					}
+				}
+			}
+		}
+	}
+	if _, err := NewPackedMatMul(make([]float32, 5), 2, 3, false, Epilogue{}); err == nil {
+		t.Error("5 elements accepted as a 2×3 matrix")
 	}
 }
 

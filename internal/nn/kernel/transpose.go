@@ -81,30 +81,33 @@ func (t *ConvTranspose) gatherRows(dst, part []float32, lo, hi int) {
 }
 
 // gather sums the partial products that land on output row oy of image n
-// and applies the epilogue.
+// and applies the epilogue. It walks the input pixels of each contributing
+// input row and scatters into the output row, which only this call writes.
 func (t *ConvTranspose) gather(dst, part []float32, n, oy int) {
 	s := &t.s
-	for ox := 0; ox < s.OutW; ox++ {
-		o := dst[((n*s.OutH+oy)*s.OutW+ox)*s.M:][:s.M]
-		clear(o)
-		for kh := 0; kh < s.KH; kh++ {
-			ty := oy + s.PadTop - kh*s.DilationH
-			if ty < 0 || ty%s.StrideH != 0 || ty/s.StrideH >= s.H {
-				continue
-			}
-			iy := ty / s.StrideH
+	out := dst[(n*s.OutH+oy)*s.OutW*s.M : (n*s.OutH+oy+1)*s.OutW*s.M]
+	clear(out)
+	for kh := 0; kh < s.KH; kh++ {
+		ty := oy + s.PadTop - kh*s.DilationH
+		if ty < 0 || ty%s.StrideH != 0 || ty/s.StrideH >= s.H {
+			continue
+		}
+		iy := ty / s.StrideH
+		for ix := 0; ix < s.W; ix++ {
+			p := part[((n*s.H+iy)*s.W+ix)*t.cols+kh*s.KW*s.M:]
 			for kw := 0; kw < s.KW; kw++ {
-				tx := ox + s.PadLeft - kw*s.DilationW
-				if tx < 0 || tx%s.StrideW != 0 || tx/s.StrideW >= s.W {
+				ox := ix*s.StrideW + kw*s.DilationW - s.PadLeft
+				if ox < 0 || ox >= s.OutW {
 					continue
 				}
-				ix := tx / s.StrideW
-				p := part[((n*s.H+iy)*s.W+ix)*t.cols+(kh*s.KW+kw)*s.M:][:s.M]
-				for m, v := range p {
+				o := out[ox*s.M : (ox+1)*s.M]
+				for m, v := range p[kw*s.M : (kw+1)*s.M] {
 					o[m] += v
 				}
 			}
 		}
-		t.e.rowBiasAct(o, 0)
+	}
+	for ox := 0; ox < s.OutW; ox++ {
+		t.e.rowBiasAct(out[ox*s.M:(ox+1)*s.M], 0)
 	}
 }

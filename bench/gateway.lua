@@ -1,0 +1,72 @@
+-- wrk script for bench/gateway.sh: a certificate detail route (ROUTE: jumei
+-- or qcc) with a certificate id picked at random per request, authenticated
+-- as MODE says:
+--   off      no credentials (server started with --no-auth)
+--   appcode  X-Apig-AppCode: $APPCODE
+--   apig     pre-signed SDK-HMAC-SHA256 requests: KEYS lines "id date authorization"
+--   qcc      the 企查查 detail route with key=$APPKEY, Timespan $TS and Token $TOKEN
+-- Counts answers whose envelope is not a success.
+local mode = os.getenv("MODE")
+local rows = {}
+for line in io.lines(os.getenv("KEYS")) do
+  local id, date, auth = line:match("^(%S+)%s*(%S*)%s*(.*)$")
+  rows[#rows + 1] = { id = id, date = date, auth = auth }
+end
+
+local function form(extra)
+  local h = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+  for k, v in pairs(extra or {}) do h[k] = v end
+  return h
+end
+
+local builders = {
+  off = function(r)
+    if os.getenv("ROUTE") == "qcc" then
+      return wrk.format("GET", "/api/yj/ECICertification/GetCertificationDetailById?key=bench&certId=" .. r.id)
+    end
+    return wrk.format("POST", "/enterprise/certificate/detail", form(), "id=" .. r.id)
+  end,
+  appcode = function(r)
+    return wrk.format("POST", "/enterprise/certificate/detail", form({ ["X-Apig-AppCode"] = os.getenv("APPCODE") }), "id=" .. r.id)
+  end,
+  apig = function(r)
+    return wrk.format("POST", "/enterprise/certificate/detail", form({ ["X-Sdk-Date"] = r.date, ["Authorization"] = r.auth }), "id=" .. r.id)
+  end,
+  qcc = function(r)
+    return wrk.format("GET", "/api/yj/ECICertification/GetCertificationDetailById?key=" .. os.getenv("APPKEY") .. "&certId=" .. r.id,
+      { ["Timespan"] = os.getenv("TS"), ["Token"] = os.getenv("TOKEN") })
+  end,
+}
+local build = builders[mode]
+if build == nil then
+  error("unknown MODE " .. tostring(mode))
+end
+
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads + 1)
+  threads[#threads + 1] = thread
+end
+
+function init(args)
+  bad = 0
+  math.randomseed(id * 7919)
+end
+
+function request()
+  return build(rows[math.random(#rows)])
+end
+
+function response(status, headers, body)
+  if not (string.find(body, '"code":200,', 1, true) or string.find(body, '"Status":"200"', 1, true)) then
+    bad = bad + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do
+    n = n + t:get("bad")
+  end
+  io.write(string.format("envelope errors: %d of %d\n", n, summary.requests))
+end

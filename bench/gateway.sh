@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The gateway's cost: wrk on loopback against the certificate detail route
+# of `zheng serve` (SQLite, the built-in demo certificates), with the
+# gateway off (--no-auth, for benchmarking only) and on, per authentication
+# mode, alternating in one run on one data dir. Prints requests/s per run and
+# the on/off ratio per mode. Results and method: bench/gateway.md.
+#
+# Usage: bench/gateway.sh            (from the repository root)
+# Settings (environment):
+#   DURATION=15s        wrk run per mode and round (after a 3 s warm-up)
+#   ROUNDS=2            off/on alternations
+#   MODES="appcode apig qcc"
+#   THREADS=2 CONNS=32  wrk threads and connections
+#   MODELS=./models     vision models (serve loads them)
+#   WORK=$(mktemp -d)   scratch directory;  KEEP=1 keeps it
+set -euo pipefail
+
+DURATION=${DURATION:-15s}
+ROUNDS=${ROUNDS:-2}
+MODES=${MODES:-appcode apig qcc}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-32}
+MODELS=${MODELS:-./models}
+WORK=${WORK:-$(mktemp -d)}
+KEEP=${KEEP:-0}
+PORT=${PORT:-18095}
+BASE=http://127.0.0.1:$PORT
+
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in wrk jq openssl sha256sum md5sum curl; do
+  command -v $tool >/dev/null || { echo "$tool not found" >&2; exit 1; }
+done
+mkdir -p "$WORK"
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  if [ "$KEEP" != 1 ]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+start_server() {
+  "$zheng" serve --data-dir "$WORK/data" --models "$MODELS" --addr "127.0.0.1:$PORT" --log-level warn "$@" \
+    >>"$WORK/serve.out" 2>>"$WORK/serve.err" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "server did not start:" >&2; tail "$WORK/serve.err" >&2; exit 1
+}
+
+echo "== build"
+go build -o "$WORK/zheng" ./cmd/zheng
+zheng="$WORK/zheng"
+
+echo "== data: demo certificates, bench app"
+start_server --no-auth
+: >"$WORK/ids.txt"
+for kw in 阿里巴巴 科技 有限公司 电子 集团 软件 建设 医疗; do
+  curl -s "$BASE/enterprise/certificate/list" --data-urlencode "keyword=$kw" -d pageSize=20 |
+    jq -r '.data.items[]?.Id' >>"$WORK/ids.txt"
+done
+sort -u -o "$WORK/ids.txt" "$WORK/ids.txt"
+stop_server
+echo "certificate ids: $(wc -l <"$WORK/ids.txt")"
+[ -s "$WORK/ids.txt" ] || { echo "no certificate ids found" >&2; exit 1; }
+app=$("$zheng" app create --data-dir "$WORK/data" --name bench --package cert=1000000000 --json)
+APPCODE=$(jq -r '.appCodes[0]' <<<"$app")
+APPKEY=$(jq -r '.appKey' <<<"$app")
+SECRET=$(jq -r '.appSecret' <<<"$app")
+
+# sign_all writes "id date authorization" lines: every request signed by the
+# APIG rules (content-type, host, x-sdk-date), valid for 15 minutes.
+sign_all() {
+  local date id body cr sts sig
+  date=$(date -u +%Y%m%dT%H%M%SZ)
+  while read -r id; do
+    body="id=$id"
+    cr="POST
+/enterprise/certificate/detail/
+
+content-type:application/x-www-form-urlencoded
+host:127.0.0.1:$PORT
+x-sdk-date:$date
+
+content-type;host;x-sdk-date
+$(printf '%s' "$body" | sha256sum | cut -c1-64)"
+    sts="SDK-HMAC-SHA256
+$date
+$(printf '%s' "$cr" | sha256sum | cut -c1-64)"
+    sig=$(printf '%s' "$sts" | openssl dgst -sha256 -hmac "$SECRET" | awk '{print $NF}')
+    echo "$id $date SDK-HMAC-SHA256 Access=$APPKEY, SignedHeaders=content-type;host;x-sdk-date, Signature=$sig"
+  done <"$WORK/ids.txt" >"$WORK/signed.txt"
+}
+
+# run MODE ROUTE: warm up, then measure; prints "requests/s p99-latency".
+run() {
+  local mode=$1 route=$2 keys="$WORK/ids.txt" out
+  [ "$mode" = apig ] && keys="$WORK/signed.txt"
+  local ts token
+  ts=$(date +%s)
+  token=$(printf '%s' "$APPKEY$ts$SECRET" | md5sum | cut -c1-32 | tr a-f A-F)
+  export MODE=$mode ROUTE=$route KEYS=$keys APPCODE APPKEY TS=$ts TOKEN=$token
+  wrk -t"$THREADS" -c"$CONNS" -d3s -s "$here/gateway.lua" "$BASE" >/dev/null
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/gateway.lua" "$BASE")
+  echo "$out" >>"$WORK/wrk.log"
+  if ! grep -q "envelope errors: 0 of" <<<"$out"; then
+    echo "errors in mode $mode:" >&2; grep "envelope errors" <<<"$out" >&2
+  fi
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out")"
+}
+
+declare -A sum_on sum_off
+echo "== measure: $ROUNDS rounds × (off, on) per mode, $DURATION each, $THREADS threads, $CONNS connections"
+printf "%-8s %-6s %-8s %12s %10s\n" round mode gateway req/s p99
+for round in $(seq "$ROUNDS"); do
+  for mode in $MODES; do
+    route=jumei
+    [ "$mode" = qcc ] && route=qcc
+    start_server --no-auth
+    read -r off p99off < <(run off $route)
+    stop_server
+    start_server
+    if [ "$mode" = apig ]; then sign_all; fi
+    read -r on p99on < <(run "$mode" $route)
+    stop_server
+    printf "%-8s %-6s %-8s %12s %10s\n" "$round" "$mode" off "$off" "$p99off"
+    printf "%-8s %-6s %-8s %12s %10s\n" "$round" "$mode" on "$on" "$p99on"
+    sum_off[$mode]=$(awk -v a="${sum_off[$mode]:-0}" -v b="$off" 'BEGIN{print a+b}')
+    sum_on[$mode]=$(awk -v a="${sum_on[$mode]:-0}" -v b="$on" 'BEGIN{print a+b}')
+  done
+done
+echo "== on/off throughput (mean over rounds); the gateway's cost is 1 - ratio"
+for mode in $MODES; do
+  awk -v m="$mode" -v on="${sum_on[$mode]}" -v off="${sum_off[$mode]}" -v n="$ROUNDS" \
+    'BEGIN{printf "%-8s off %9.0f req/s  on %9.0f req/s  ratio %.3f  cost %.1f %%\n", m, off/n, on/n, on/off, 100*(1-on/off)}'
+done
+"$zheng" app show --data-dir "$WORK/data" "$APPKEY" | head -6

@@ -1,0 +1,109 @@
+// Package certbench measures search latency against a store filled by
+// certgen: it regenerates the first records of the same seed to get ids,
+// names and codes that are known to be stored, then times the lookups a
+// user makes (detail by id, exact name, credit code, fuzzy name) through
+// cert.Service, one at a time.
+package certbench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zhengapi/zheng/internal/cert"
+	"github.com/zhengapi/zheng/internal/cert/certgen"
+)
+
+// Result is the latency distribution of one kind of lookup.
+type Result struct {
+	Op       string
+	N        int
+	P50, P99 time.Duration
+	Max      time.Duration
+	Hits     float64 // mean total of matches per search (1 for detail)
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%-12s n=%-6d p50=%-10s p99=%-10s max=%-10s mean-matches=%.1f", r.Op, r.N, r.P50, r.P99, r.Max, r.Hits)
+}
+
+// Run times queries lookups of each kind, drawing targets from the first
+// sample records that certgen.New(seed) yields.
+func Run(ctx context.Context, svc *cert.Service, seed uint64, sample, queries int) ([]Result, error) {
+	g := certgen.New(seed)
+	recs := make([]cert.Record, sample)
+	for i := range recs {
+		recs[i] = g.Next()
+	}
+	rng := rand.New(rand.NewPCG(seed, 99))
+	pick := func() *cert.Record { return &recs[rng.IntN(len(recs))] }
+	type op struct {
+		name string
+		run  func() (int, error)
+	}
+	search := func(kw string, exact bool) (int, error) {
+		p, err := svc.Search(ctx, cert.Query{Keyword: kw, Exact: exact, Page: 1, PageSize: 10})
+		return p.Total, err
+	}
+	ops := []op{
+		{"detail", func() (int, error) {
+			_, err := svc.Get(ctx, pick().ID)
+			return 1, err
+		}},
+		{"exact-name", func() (int, error) { return search(pick().EnterpriseName, true) }},
+		{"code", func() (int, error) { return search(pick().CreditCode, true) }},
+		{"fuzzy-name", func() (int, error) { return search(brandAndTrade(pick().EnterpriseName), false) }},
+		{"fuzzy-2char", func() (int, error) { return search(brand(pick().EnterpriseName), false) }},
+	}
+	var out []Result
+	for _, o := range ops {
+		lat := make([]time.Duration, 0, queries)
+		hits := 0
+		for range queries {
+			start := time.Now()
+			n, err := o.run()
+			lat = append(lat, time.Since(start))
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", o.name, err)
+			}
+			hits += n
+		}
+		slices.Sort(lat)
+		out = append(out, Result{
+			Op: o.name, N: queries, P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], Max: lat[len(lat)-1],
+			Hits: float64(hits) / float64(queries),
+		})
+	}
+	return out, nil
+}
+
+// brandAndTrade cuts a generated name to what a user would type: the
+// trade name and line of business, without region and legal form
+// ("郑州云晨装饰工程有限公司" → "云晨装饰工程").
+func brandAndTrade(name string) string {
+	k := cert.FuzzyKey(name)
+	for _, suffix := range []string{"有限公司", "股份公司", "集团有限公司"} {
+		if i := strings.Index(k, suffix); i > 0 {
+			k = k[:i]
+		}
+	}
+	k = strings.TrimSuffix(k, "集团")
+	rs := []rune(k)
+	if len(rs) > 6 {
+		rs = rs[len(rs)-6:]
+	}
+	return string(rs)
+}
+
+// brand returns two characters of the trade name: the shortest keyword
+// the search accepts, and the most expensive.
+func brand(name string) string {
+	rs := []rune(brandAndTrade(name))
+	if len(rs) < 2 {
+		return string(rs)
+	}
+	return string(rs[:2])
+}

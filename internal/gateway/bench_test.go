@@ -1,0 +1,65 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/zhengapi/zheng/internal/gateway"
+)
+
+// BenchmarkGateway measures one call through the server middleware and the
+// gateway on SQLite, per authentication mode: authenticate, reserve a call
+// (one conditional UPDATE), run a stub handler, queue the usage record.
+// mode=open is the same route without the gateway.
+func BenchmarkGateway(b *testing.B) {
+	s := newStack(b, openSQLite(b), &gateway.Options{UsageQueue: 1 << 16})
+	app := createApp(b, s.gw, gateway.NewApp{Name: "bench", Packages: []gateway.PackageSpec{pkg("cert", 1<<40)}})
+	key, secret := app.AppKey, string(app.AppSecret)
+	body := []byte("keyword=%E5%8D%8E%E4%B8%BA&pageNo=1&pageSize=10")
+	modes := []struct {
+		name string
+		h    http.Handler
+		req  *http.Request
+	}{
+		{"open", http.HandlerFunc(jumeiStub), request("POST", "/enterprise/certificate/list", string(body), nil)},
+		{"appcode", s.handler, request("POST", "/enterprise/certificate/list", string(body), withAppCode(string(app.AppCodes[0])))},
+		{"apig", s.handler, request("POST", "/enterprise/certificate/list", string(body), signed(key, secret, testNow, nil))},
+		{"qcc", s.handler, request("GET", "/api/yj/ECICertification/SearchCertification?searchKey=abc", "", withQCC(key, secret, testNow, ""))},
+	}
+	for _, m := range modes {
+		b.Run("mode="+m.name+"/conc=1", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.req.Body = io.NopCloser(bytes.NewReader(body))
+				rec := httptest.NewRecorder()
+				m.h.ServeHTTP(rec, m.req)
+				if rec.Code != 200 {
+					b.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+		// 32 requests in flight, as wrk runs in bench/gateway.sh: spends
+		// are grouped into shared commits.
+		b.Run("mode="+m.name+"/conc=32", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := m.req.Clone(context.Background())
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					rec := httptest.NewRecorder()
+					m.h.ServeHTTP(rec, r)
+					if rec.Code != 200 {
+						b.Errorf("HTTP %d: %s", rec.Code, rec.Body)
+						return
+					}
+				}
+			})
+		})
+	}
+	s.gw.Close(context.Background())
+}

@@ -1,0 +1,213 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhengapi/zheng/internal/gateway"
+)
+
+// suite is the store contract, run on every backend.
+func suite(t *testing.T, open func(t *testing.T) *Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	day := gateway.Day(now)
+
+	t.Run("apps", func(t *testing.T) {
+		st := open(t)
+		app := gateway.App{ID: "a1", Name: "n", AppKey: "k1", SealedSecret: []byte{1, 2, 3}, CreatedAt: now, QPS: 2.5, Burst: 3}
+		if err := st.CreateApp(ctx, app, []string{"h1"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateApp(ctx, gateway.App{ID: "a2", AppKey: "k1", CreatedAt: now}, nil, nil); !errors.Is(err, gateway.ErrDuplicate) {
+			t.Errorf("duplicate AppKey: %v, want ErrDuplicate", err)
+		}
+		for name, get := range map[string]func() (gateway.App, error){
+			"by id":   func() (gateway.App, error) { return st.App(ctx, "a1") },
+			"by key":  func() (gateway.App, error) { return st.AppByKey(ctx, "k1") },
+			"by code": func() (gateway.App, error) { return st.AppByCode(ctx, "h1") },
+		} {
+			got, err := get()
+			if err != nil || got.ID != "a1" || string(got.SealedSecret) != "\x01\x02\x03" || got.QPS != 2.5 || got.Burst != 3 || got.AppCodes != 1 || !got.CreatedAt.Equal(now) {
+				t.Errorf("%s: %+v, %v", name, got, err)
+			}
+		}
+		if _, err := st.AppByKey(ctx, "nope"); !errors.Is(err, gateway.ErrNotFound) {
+			t.Errorf("unknown key: %v, want ErrNotFound", err)
+		}
+		if err := st.SetDisabled(ctx, "a1", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetSecret(ctx, "a1", []byte{9}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.App(ctx, "a1"); !got.Disabled || string(got.SealedSecret) != "\x09" {
+			t.Errorf("after SetDisabled/SetSecret: %+v", got)
+		}
+		if err := st.SetDisabled(ctx, "nope", true); !errors.Is(err, gateway.ErrNotFound) {
+			t.Errorf("SetDisabled of unknown app: %v", err)
+		}
+		for i := 2; i <= 3; i++ {
+			if err := st.AddCode(ctx, "a1", fmt.Sprint("h", i), 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.AddCode(ctx, "a1", "h4", 3); !errors.Is(err, gateway.ErrTooManyCodes) {
+			t.Errorf("fourth code with max 3: %v", err)
+		}
+		if apps, err := st.Apps(ctx); err != nil || len(apps) != 1 || apps[0].AppCodes != 3 {
+			t.Errorf("Apps = %+v, %v", apps, err)
+		}
+	})
+
+	t.Run("spend", func(t *testing.T) {
+		st := open(t)
+		if err := st.CreateApp(ctx, gateway.App{ID: "a", AppKey: "k", CreatedAt: now}, nil, []gateway.Package{
+			{Product: "cert", Total: 2, ExpiresAt: now.Add(48 * time.Hour), CreatedAt: now},
+			{Product: "cert", Total: 5, DailyCap: 1, ExpiresAt: now.Add(24 * time.Hour), CreatedAt: now},
+			{Product: "cert", Total: 9, ExpiresAt: now.Add(-time.Hour), CreatedAt: now},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for range 4 {
+			c, err := st.Spend(ctx, "a", "cert", now)
+			if errors.Is(err, gateway.ErrNoCharge) {
+				got = append(got, 0)
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c.PackageID)
+		}
+		// Package 2 expires first but is capped at 1 a day; then package
+		// 1's two calls; package 3 has expired.
+		if fmt.Sprint(got) != "[2 1 1 0]" {
+			t.Errorf("spent from %v, want [2 1 1 0]", got)
+		}
+		if _, err := st.Spend(ctx, "a", "idphoto", now); !errors.Is(err, gateway.ErrNoCharge) {
+			t.Errorf("other product: %v", err)
+		}
+		if err := st.Refund(ctx, gateway.Charge{PackageID: 2, Day: day}); err != nil {
+			t.Fatal(err)
+		}
+		pkgs, err := st.Packages(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkgs {
+			want := map[int64][2]int64{1: {2, 2}, 2: {0, 0}, 3: {0, 0}}[p.ID]
+			if [2]int64{p.Used, p.UsedOn(day)} != want {
+				t.Errorf("package %d: used %d, today %d; want %v", p.ID, p.Used, p.UsedOn(day), want)
+			}
+		}
+		// The next day the cap starts again.
+		if c, err := st.Spend(ctx, "a", "cert", now.Add(20*time.Hour)); err != nil || c.PackageID != 2 {
+			t.Errorf("next day: %+v, %v; want package 2", c, err)
+		}
+	})
+
+	t.Run("usage", func(t *testing.T) {
+		st := open(t)
+		recs := []gateway.Usage{
+			{At: now, AppID: "a", Product: "cert", Route: "r", Code: 200, Billable: true, Latency: time.Millisecond, ClientIP: "127.0.0.1", TaskNo: "1"},
+			{At: now, AppID: "a", Product: "cert", Route: "r", Code: 400, TaskNo: "2"},
+			{At: now.Add(24 * time.Hour), AppID: "a", Product: "cert", Route: "r", Code: 200, Billable: true, TaskNo: "3"},
+		}
+		if err := st.WriteUsage(ctx, recs[:2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.WriteUsage(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.DailyUsage(ctx, "a", day, gateway.Day(now.Add(24*time.Hour)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprintf("[{a cert %s 4 2} {a cert %s 1 1}]", day, gateway.Day(now.Add(24*time.Hour))) {
+			t.Errorf("DailyUsage = %v", got)
+		}
+	})
+
+	t.Run("meta", func(t *testing.T) {
+		st := open(t)
+		if v, err := st.InitMeta(ctx, "k", "first"); err != nil || v != "first" {
+			t.Errorf("InitMeta = %q, %v", v, err)
+		}
+		if v, err := st.InitMeta(ctx, "k", "second"); err != nil || v != "first" {
+			t.Errorf("second InitMeta = %q, %v; want first", v, err)
+		}
+	})
+}
+
+func TestSQLite(t *testing.T) {
+	suite(t, func(t *testing.T) *Store {
+		dir := t.TempDir()
+		st, err := Open(context.Background(), dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		// Reopening applies no migration twice.
+		if st, err = Open(context.Background(), dir, ""); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
+}
+
+func TestPostgres(t *testing.T) {
+	base := os.Getenv("ZHENG_TEST_PG")
+	if base == "" {
+		t.Skip("ZHENG_TEST_PG not set")
+	}
+	suite(t, func(t *testing.T) *Store {
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := fmt.Sprintf("gwstore_%d", time.Now().UnixNano())
+		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+			t.Fatalf("ZHENG_TEST_PG: %v", err)
+		}
+		t.Cleanup(func() {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		})
+		sep := "?"
+		if strings.Contains(base, "?") {
+			sep = "&"
+		}
+		dsn := base + sep + "search_path=" + schema
+		st, err := Open(context.Background(), "", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if st, err = Open(context.Background(), "", dsn); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
+}
+
+func TestOpenRejectsOtherURLs(t *testing.T) {
+	if _, err := Open(context.Background(), t.TempDir(), "mysql://u:secretpw@h/db"); err == nil || strings.Contains(err.Error(), "secretpw") {
+		t.Errorf("Open(mysql URL) = %v; want an error without the password", err)
+	}
+}
+
+func TestRebind(t *testing.T) {
+	if got := (queries{postgres: true}).rebind("a = ? AND b = ?"); got != "a = $1 AND b = $2" {
+		t.Errorf("rebind = %q", got)
+	}
+}

@@ -1,0 +1,276 @@
+package imageio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/image/bmp"
+)
+
+// testImage is a 40×20 picture whose top-left quarter is red.
+func testImage() *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, 40, 20))
+	for y := 0; y < 20; y++ {
+		for x := 0; x < 40; x++ {
+			c := color.RGBA{0, 0, 255, 255}
+			if x < 20 && y < 10 {
+				c = color.RGBA{255, 0, 0, 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+func enc(t *testing.T, f func(*bytes.Buffer) error) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := f(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// withEXIF inserts an APP1 Exif segment with an orientation tag.
+func withEXIF(jpg []byte, orientation uint16) []byte {
+	tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint16(tiff[18:], orientation)
+	seg := append([]byte("Exif\x00\x00"), tiff...)
+	app1 := []byte{0xFF, 0xE1, 0, 0}
+	binary.BigEndian.PutUint16(app1[2:], uint16(len(seg)+2))
+	out := append([]byte{}, jpg[:2]...)
+	out = append(out, app1...)
+	out = append(out, seg...)
+	return append(out, jpg[2:]...)
+}
+
+// pngHeader is a PNG whose IHDR claims w×h and which has no pixel data.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2
+	chunk := append([]byte{0, 0, 0, 13}, "IHDR"...)
+	chunk = append(chunk, ihdr...)
+	crc := make([]byte, 4)
+	binary.BigEndian.PutUint32(crc, crc32.ChecksumIEEE(chunk[4:]))
+	return append(append([]byte("\x89PNG\r\n\x1a\n"), chunk...), crc...)
+}
+
+func TestDecode(t *testing.T) {
+	src := testImage()
+	jpg := enc(t, func(b *bytes.Buffer) error { return jpeg.Encode(b, src, &jpeg.Options{Quality: 95}) })
+	gray := image.NewGray(src.Rect)
+	for i := range gray.Pix {
+		gray.Pix[i] = 128
+	}
+	transparent := image.NewNRGBA(src.Rect) // all transparent → white
+	pal := image.NewPaletted(src.Rect, color.Palette{color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}})
+	for _, tc := range []struct {
+		name      string
+		data      []byte
+		format    Format
+		w, h      int
+		at        image.Point
+		want      color.RGBA
+		orient    int
+	}{
+		{"jpeg", jpg, JPEG, 40, 20, image.Pt(5, 5), color.RGBA{255, 0, 0, 255}, 1},
+		{"png", enc(t, func(b *bytes.Buffer) error { return png.Encode(b, src) }), PNG, 40, 20, image.Pt(5, 5), color.RGBA{255, 0, 0, 255}, 1},
+		{"gif first frame", enc(t, func(b *bytes.Buffer) error { return gif.Encode(b, pal, nil) }), GIF, 40, 20, image.Pt(5, 5), color.RGBA{255, 0, 0, 255}, 1},
+		{"bmp", enc(t, func(b *bytes.Buffer) error { return bmp.Encode(b, src) }), BMP, 40, 20, image.Pt(5, 5), color.RGBA{255, 0, 0, 255}, 1},
+		{"grey jpeg", enc(t, func(b *bytes.Buffer) error { return jpeg.Encode(b, gray, nil) }), JPEG, 40, 20, image.Pt(5, 5), color.RGBA{128, 128, 128, 255}, 1},
+		{"transparent png flattened white", enc(t, func(b *bytes.Buffer) error { return png.Encode(b, transparent) }), PNG, 40, 20, image.Pt(5, 5), color.RGBA{255, 255, 255, 255}, 1},
+		// Orientation 6: rotate 90° clockwise; red top-left lands top-right.
+		{"exif 6", withEXIF(jpg, 6), JPEG, 20, 40, image.Pt(15, 5), color.RGBA{255, 0, 0, 255}, 6},
+		{"exif 3", withEXIF(jpg, 3), JPEG, 40, 20, image.Pt(35, 15), color.RGBA{255, 0, 0, 255}, 3},
+		{"exif 8", withEXIF(jpg, 8), JPEG, 20, 40, image.Pt(5, 35), color.RGBA{255, 0, 0, 255}, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, info, err := Decode(tc.data, nil)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if info.Format != tc.format || info.Orientation != tc.orient {
+				t.Errorf("info = %+v, want format %s orientation %d", info, tc.format, tc.orient)
+			}
+			if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
+				t.Fatalf("size %dx%d, want %dx%d", b.Dx(), b.Dy(), tc.w, tc.h)
+			}
+			got := color.RGBAModel.Convert(img.At(tc.at.X, tc.at.Y)).(color.RGBA)
+			if d := maxDiff(got, tc.want); d > 24 {
+				t.Errorf("pixel %v = %v, want %v", tc.at, got, tc.want)
+			}
+		})
+	}
+}
+
+func maxDiff(a, b color.RGBA) int {
+	d := 0
+	for _, p := range [][2]uint8{{a.R, b.R}, {a.G, b.G}, {a.B, b.B}} {
+		x := int(p[0]) - int(p[1])
+		if x < 0 {
+			x = -x
+		}
+		d = max(d, x)
+	}
+	return d
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	var tl *TooLargeError
+	if _, _, err := Decode(pngHeader(100000, 100000), nil); !errors.As(err, &tl) {
+		t.Errorf("10-gigapixel header: err = %v, want TooLargeError before decoding", err)
+	}
+	if _, _, err := Decode(pngHeader(8000, 7000), nil); !errors.As(err, &tl) {
+		t.Errorf("56 MP header: err = %v, want TooLargeError (default 50 MP)", err)
+	}
+	if _, _, err := Decode([]byte("GIF89a"), nil); err == nil {
+		t.Error("truncated GIF decoded")
+	}
+	if _, _, err := Decode([]byte("hello"), nil); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("text: err = %v, want ErrUnknownFormat", err)
+	}
+}
+
+// TestSniffPortraits reads the shared portraits whose names lie about
+// their format (a WebP and PNGs named .jpg), when present.
+func TestSniffPortraits(t *testing.T) {
+	dir := portraitsDir(t)
+	for name, want := range map[string]Format{
+		"hivision_test1.jpg":        WebP,
+		"hivision_test5.jpg":        PNG,
+		"inspireface_rot_90.jpg":    PNG,
+		"inspireface_image_T1.jpeg": JPEG,
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, info, err := Decode(data, nil)
+		if err != nil || info.Format != want {
+			t.Errorf("%s: format %s, %v; want %s", name, info.Format, err, want)
+			continue
+		}
+		if name == "inspireface_image_T1.jpeg" && (img.Bounds().Dx() != 480 || img.Bounds().Dy() != 640) {
+			t.Errorf("%s: %v, want 480x640 after EXIF orientation 6", name, img.Bounds())
+		}
+	}
+}
+
+func portraitsDir(t testing.TB) string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "testdata", "portraits")
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("portraits not present")
+	}
+	return p
+}
+
+// noisy returns an image that compresses badly, to make KB ranges bite.
+func noisy(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(r.IntN(256))
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	return img
+}
+
+func TestEncodeJPEG(t *testing.T) {
+	img := noisy(295, 413)
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+		kb   KBRange
+		pad  bool
+	}{
+		{"no range", img, KBRange{}, false},
+		{"search down", img, KBRange{Min: 20, Max: 45}, false},
+		{"pad up", image.NewRGBA(image.Rect(0, 0, 295, 413)), KBRange{Min: 30, Max: 60}, true},
+		{"minimum only", image.NewRGBA(image.Rect(0, 0, 100, 100)), KBRange{Min: 100}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := EncodeJPEG(tc.img, 350, tc.kb)
+			if err != nil {
+				t.Fatalf("EncodeJPEG: %v", err)
+			}
+			if dpi, ok := JPEGDensity(e.Data); !ok || dpi != 350 {
+				t.Errorf("density = %d, %v; want 350", dpi, ok)
+			}
+			kb := e.KB()
+			if (tc.kb.Min > 0 && kb < float64(tc.kb.Min)) || (tc.kb.Max > 0 && kb > float64(tc.kb.Max)) {
+				t.Errorf("%.1f KB outside %v", kb, tc.kb)
+			}
+			if (e.Padding > 0) != tc.pad {
+				t.Errorf("padding = %d bytes, want padding %v", e.Padding, tc.pad)
+			}
+			dec, err := jpeg.Decode(bytes.NewReader(e.Data))
+			if err != nil || dec.Bounds() != tc.img.Bounds() {
+				t.Errorf("re-decode: %v, %v", dec.Bounds(), err)
+			}
+		})
+	}
+	var re *RangeError
+	if _, err := EncodeJPEG(img, 300, KBRange{Min: 1, Max: 2}); !errors.As(err, &re) || len(re.Tried) < 3 {
+		t.Errorf("1–2 KB for noise: err = %v, want RangeError with the sizes tried", err)
+	}
+}
+
+func TestEncodePNG(t *testing.T) {
+	var b bytes.Buffer
+	if err := EncodePNG(&b, testImage(), 300); err != nil {
+		t.Fatal(err)
+	}
+	if dpi, ok := PNGDensity(b.Bytes()); !ok || dpi != 300 {
+		t.Errorf("pHYs = %d, %v; want 300", dpi, ok)
+	}
+	if _, err := png.Decode(bytes.NewReader(b.Bytes())); err != nil {
+		t.Errorf("re-decode: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	src := testImage()
+	var b bytes.Buffer
+	jpeg.Encode(&b, src, nil)
+	f.Add(b.Bytes())
+	f.Add(withEXIF(b.Bytes(), 6))
+	b.Reset()
+	png.Encode(&b, src)
+	f.Add(b.Bytes())
+	f.Add(pngHeader(100000, 100000))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "))
+	f.Add([]byte("\x00\x00\x00\x18ftypheic"))
+	f.Add([]byte("BM\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, _, err := Decode(data, &Options{MaxPixels: 4_000_000})
+		if err == nil && (img.Bounds().Empty() || img.Bounds().Dx()*img.Bounds().Dy() > 4_000_000) {
+			t.Fatalf("decoded %v", img.Bounds())
+		}
+	})
+}
