@@ -78,8 +78,7 @@ func HashPayload(body []byte) string {
 // StringToSign returns the text the signature is computed over.
 func StringToSign(date, canonicalRequest string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))
-	var b []byte
-	b = make([]byte, 0, len(Algorithm)+1+len(date)+1+64)
+	b := make([]byte, 0, len(Algorithm)+1+len(date)+1+64)
 	b = append(b, Algorithm...)
 	b = append(b, '\n')
 	b = append(b, date...)

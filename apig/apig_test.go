@@ -536,3 +536,54 @@ func BenchmarkQCC(b *testing.B) {
 		}
 	}
 }
+
+// FuzzCanonical feeds arbitrary request targets to the canonicalisation the
+// gateway runs on untrusted input: it must not panic, and what it produces
+// uses only unreserved bytes and escapes, and is its own canonical form.
+func FuzzCanonical(f *testing.F) {
+	f.Add("/v1/a%2Fb/./..//x?b=a+b&a=%2F&=2&c")
+	f.Add("/%E4%BC%81?%zz=1")
+	f.Add("*")
+	f.Fuzz(func(t *testing.T, target string) {
+		path, query, _ := strings.Cut(target, "?")
+		uri, err := CanonicalURI(path)
+		if err == nil {
+			if !strings.HasSuffix(uri, "/") || !canonicalBytes(uri, "/") {
+				t.Fatalf("CanonicalURI(%q) = %q", path, uri)
+			}
+			// Canonical output is its own canonical form.
+			if again, err := CanonicalURI(uri); err != nil || again != uri {
+				t.Fatalf("CanonicalURI(%q) = %q, %v; want it unchanged", uri, again, err)
+			}
+		} else if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("CanonicalURI(%q) error %v is not ErrMalformed", path, err)
+		}
+		q, err := CanonicalQuery(query)
+		if err == nil {
+			if !canonicalBytes(q, "&=") {
+				t.Fatalf("CanonicalQuery(%q) = %q", query, q)
+			}
+			if again, err := CanonicalQuery(q); err != nil || again != q {
+				t.Fatalf("CanonicalQuery(%q) = %q, %v; want it unchanged", q, again, err)
+			}
+		} else if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("CanonicalQuery(%q) error %v is not ErrMalformed", query, err)
+		}
+	})
+}
+
+// canonicalBytes reports whether s holds only unreserved bytes, %XX escapes
+// with upper-case hex, and the separators given.
+func canonicalBytes(s, seps string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case unreserved(c) || strings.IndexByte(seps, c) >= 0:
+		case c == '%' && i+2 < len(s) && strings.IndexByte(upperhex, s[i+1]) >= 0 && strings.IndexByte(upperhex, s[i+2]) >= 0:
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -28,66 +28,45 @@ func ParseAuthorization(header string) (Auth, error) {
 	if header == "" {
 		return Auth{}, ErrNoCredentials
 	}
-	alg, rest, ok := strings.Cut(header, " ")
-	if !ok {
-		alg, rest, ok = strings.Cut(header, "\t")
+	alg, rest := header, ""
+	if i := strings.IndexAny(header, " \t"); i >= 0 {
+		alg, rest = header[:i], header[i+1:]
 	}
 	if alg != Algorithm {
 		return Auth{}, fmt.Errorf("%w: algorithm is not %s", ErrMalformed, Algorithm)
 	}
-	if !ok {
-		return Auth{}, fmt.Errorf("%w: Access or Credential is empty in Authorization", ErrMalformed)
-	}
-	var a Auth
-	fields := [...]string{"Access=", "SignedHeaders=", "Signature="}
-	for i, prefix := range fields {
-		var f string
-		if i < len(fields)-1 {
-			var found bool
-			f, rest, found = strings.Cut(rest, ",")
-			if !found {
-				if i == 0 && !strings.HasPrefix(strings.TrimSpace(f), "Access=") {
-					return Auth{}, fmt.Errorf("%w: Access or Credential is empty in Authorization", ErrMalformed)
-				}
-				return Auth{}, fmt.Errorf("%w: Authorization lacks %s", ErrMalformed, strings.TrimSuffix(fields[i+1], "="))
-			}
-		} else {
-			f = rest
+	parts := strings.Split(rest, ",")
+	var vals [3]string
+	for i, prefix := range [...]string{"Access=", "SignedHeaders=", "Signature="} {
+		v, ok := "", false
+		if i < len(parts) {
+			v, ok = strings.CutPrefix(strings.TrimSpace(parts[i]), prefix)
 		}
-		f = strings.TrimSpace(f)
-		v, found := strings.CutPrefix(f, prefix)
-		if !found {
+		if !ok || v == "" {
 			if i == 0 {
 				return Auth{}, fmt.Errorf("%w: Access or Credential is empty in Authorization", ErrMalformed)
 			}
-			return Auth{}, fmt.Errorf("%w: Authorization lacks %s", ErrMalformed, strings.TrimSuffix(prefix, "="))
+			return Auth{}, fmt.Errorf("%w: %s is missing or empty in Authorization", ErrMalformed, strings.TrimSuffix(prefix, "="))
 		}
-		switch i {
-		case 0:
-			if v == "" || strings.ContainsAny(v, " \t") {
-				return Auth{}, fmt.Errorf("%w: Access or Credential is empty in Authorization", ErrMalformed)
-			}
-			a.Access = v
-		case 1:
-			names, err := parseSignedHeaders(v)
-			if err != nil {
-				return Auth{}, err
-			}
-			a.SignedHeaders = names
-		case 2:
-			if !validSignature(v) {
-				return Auth{}, fmt.Errorf("%w: Signature is not 64 hex digits", ErrMalformed)
-			}
-			a.Signature = v
-		}
+		vals[i] = v
 	}
-	return a, nil
+	if len(parts) != 3 {
+		return Auth{}, fmt.Errorf("%w: Authorization has fields after Signature", ErrMalformed)
+	}
+	if strings.ContainsAny(vals[0], " \t") {
+		return Auth{}, fmt.Errorf("%w: Access contains blanks", ErrMalformed)
+	}
+	names, err := parseSignedHeaders(vals[1])
+	if err != nil {
+		return Auth{}, err
+	}
+	if !validSignature(vals[2]) {
+		return Auth{}, fmt.Errorf("%w: Signature is not 64 hex digits", ErrMalformed)
+	}
+	return Auth{Access: vals[0], SignedHeaders: names, Signature: vals[2]}, nil
 }
 
 func parseSignedHeaders(v string) ([]string, error) {
-	if v == "" {
-		return nil, fmt.Errorf("%w: SignedHeaders is empty", ErrMalformed)
-	}
 	names := strings.Split(v, ";")
 	for i, n := range names {
 		if n == "" || !validToken(n) {

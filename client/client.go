@@ -8,7 +8,7 @@
 // AppKey and AppSecret ([WithAppKey], using package apig), or the 企查查
 // key/Token/Timespan scheme ([WithQCC]). Methods take a context first and
 // return typed responses that mirror the wire JSON; failures are *[APIError]
-// values that helpers such as [IsQuotaExhausted] and [IsUnauthorized]
+// values that predicates such as [IsQuotaExhausted] and [IsUnauthorized]
 // classify.
 //
 // Retries are conservative: a GET is retried after a transport error or a
@@ -56,6 +56,7 @@ type Client struct {
 	now       func() time.Time
 	auth      auth
 	qccKey    string
+	timeout   time.Duration
 }
 
 // auth adds credentials to a request that is ready to send.
@@ -143,6 +144,12 @@ func WithBackoff(d time.Duration) Option {
 	return func(c *Client) { c.backoff = d }
 }
 
+// WithTimeout bounds each call, retries and waits included (default: no
+// bound beyond the context's and the HTTP client's).
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) { c.timeout = d }
+}
+
 // WithClock sets the clock used for signatures and tokens (default
 // time.Now); useful in tests and against a server with a skewed clock.
 func WithClock(now func() time.Time) Option {
@@ -195,6 +202,11 @@ func (c *Client) Do(ctx context.Context, method, path string, query, form url.Va
 	var body []byte
 	if form != nil {
 		body = []byte(form.Encode())
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
 	}
 	idempotent := method == http.MethodGet || method == http.MethodHead
 	for attempt := 0; ; attempt++ {

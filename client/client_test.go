@@ -36,7 +36,9 @@ var routeCalls = []routeCall{
 	{"CertList", "POST", PathCertList, map[string]string{"keyword": "阿里巴巴", "pageNo": "2", "pageSize": "20"}, false,
 		func(ctx context.Context, c *Client) (any, error) { return c.CertList(ctx, "阿里巴巴", 2, 20) }},
 	{"CertDetail", "POST", PathCertDetail, map[string]string{"id": "85f8355cd221d46f5c5cfa6f1daae80b"}, false,
-		func(ctx context.Context, c *Client) (any, error) { return c.CertDetail(ctx, "85f8355cd221d46f5c5cfa6f1daae80b") }},
+		func(ctx context.Context, c *Client) (any, error) {
+			return c.CertDetail(ctx, "85f8355cd221d46f5c5cfa6f1daae80b")
+		}},
 	{"SearchCertification", "GET", PathSearchCertification, map[string]string{"searchKey": "企查查 科技+", "pageSize": "2", "isExactlySame": "false"}, true,
 		func(ctx context.Context, c *Client) (any, error) {
 			f := false
@@ -346,5 +348,15 @@ func TestBaseURLPrefix(t *testing.T) {
 	got := srv.received()[0]
 	if got.path != "/prefix"+PathUsage || got.authErr != nil {
 		t.Errorf("server saw %s (auth %v), want /prefix%s", got.path, got.authErr, PathUsage)
+	}
+}
+
+func TestTimeoutCoversRetries(t *testing.T) {
+	srv := newFakeServer(t, testNow)
+	srv.answer = func(int, *http.Request) (int, string) { return 503, `{}` }
+	c := newTestClient(t, srv.URL, WithAppCode(testAppCode), WithRetries(5), WithBackoff(time.Hour), WithTimeout(time.Millisecond))
+	_, err := c.Usage(t.Context())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want context.DeadlineExceeded", err)
 	}
 }

@@ -39,7 +39,7 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// 企查查 Status codes the helpers below recognise (seed 002 §7).
+// 企查查 Status codes the predicates below recognise (seed 002 §7).
 const (
 	qccNoResult       = 201
 	qccKeyInvalid     = 101

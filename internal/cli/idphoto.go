@@ -127,6 +127,10 @@ func newIDPhotoMakeCmd(env *Env) *Command {
 			if err != nil {
 				return idphotoExit(err)
 			}
+			if _, ok := idphoto.Specs().Lookup(spec); !ok && spec != idphoto.CustomSpecID {
+				// Say so before spending a second on loading the models.
+				return idphotoExit(&idphoto.Error{Code: idphoto.CodeUnknownSpec, Detail: spec})
+			}
 			req.Image = data
 			maker, err := newMaker(models, idphoto.Config{Workers: 1, MaxPixels: maxPixels})
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zhengapi/zheng/apig"
@@ -134,6 +135,12 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 		return gw.Close(cctx)
 	})
 	a.gate = func(product string, h http.Handler) http.Handler { return gw.Wrap(product, h) }
+	if err := a.srv.Registry().Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "zheng_gateway_usage_records_lost_total",
+		Help: "Usage records dropped because the write queue was full, or that failed to be written.",
+	}, func() float64 { return float64(gw.UsageLost()) })); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	a.handleOpen("GET /v1/account/usage", gw.UsageHandler())
 	if f.adminToken != "" {
 		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), f.adminToken))

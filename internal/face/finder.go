@@ -201,7 +201,30 @@ func (f *Finder) Find(ctx context.Context, img image.Image) ([]Face, error) {
 		faces[i].translate(off)
 	}
 	slices.SortStableFunc(faces, func(a, b Face) int { return cmp.Compare(b.Box.area(), a.Box.area()) })
-	return faces, nil
+	return dedupe(faces), nil
+}
+
+// dedupe drops a face whose eyes coincide with those of a larger face kept
+// before it: two detections (overlapping tiles, or a partial box) that the
+// mesh passes steered onto the same face.
+func dedupe(faces []Face) []Face {
+	mid := func(f Face) Point { return Point{(f.RightEye.X + f.LeftEye.X) / 2, (f.RightEye.Y + f.LeftEye.Y) / 2} }
+	out := faces[:0]
+	for _, f := range faces {
+		m, dup := mid(f), false
+		for _, g := range out {
+			n := mid(g)
+			span := math.Hypot(g.LeftEye.X-g.RightEye.X, g.LeftEye.Y-g.RightEye.Y)
+			if math.Hypot(m.X-n.X, m.Y-n.Y) < 0.3*span {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // detectAll finds faces in three rounds, each tried only when the previous

@@ -241,3 +241,16 @@ func TestAffineInverse(t *testing.T) {
 		t.Errorf("crop centre maps to %v, want (100, 50)", c)
 	}
 }
+
+func TestDedupe(t *testing.T) {
+	face := func(x, y, span, size float64) Face {
+		return Face{
+			Box:      Rect{x - size, y - size, x + size, y + size},
+			RightEye: Point{x - span/2, y}, LeftEye: Point{x + span/2, y},
+		}
+	}
+	got := dedupe([]Face{face(100, 100, 60, 90), face(105, 102, 58, 80), face(300, 100, 60, 90)})
+	if len(got) != 2 || got[0].Box.X0 != 10 || got[1].Box.X0 != 210 {
+		t.Errorf("dedupe kept %d faces %+v, want the first and the third", len(got), got)
+	}
+}

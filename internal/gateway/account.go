@@ -43,6 +43,15 @@ func (g *Gateway) UsageHandler() http.Handler {
 		if pkgs == nil {
 			pkgs = []PackageView{}
 		}
+		if g.leases != nil {
+			// Calls reserved by this process but not served are not used.
+			for i := range pkgs {
+				n := g.leases.unserved(pkgs[i].ID)
+				pkgs[i].Used -= n
+				pkgs[i].Remaining += n
+				pkgs[i].UsedToday = max(pkgs[i].UsedToday-n, 0)
+			}
+		}
 		reqinfo.SetCode(ctx, http.StatusOK)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_ = json.NewEncoder(w).Encode(struct {

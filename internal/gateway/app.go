@@ -102,10 +102,22 @@ type DailyUsage struct {
 	Billable int64  `json:"billable"`
 }
 
-// Charge identifies one reserved call, so that it can be refunded.
+// Charge identifies reserved calls, so that they can be refunded.
 type Charge struct {
 	PackageID int64
 	Day       string
+	// N is the number of calls reserved; 0 means 1.
+	N int64
+	// leased marks a call served from an in-process lease (see
+	// Options.LeaseSize): it is refunded to the lease, not the store.
+	leased bool
+}
+
+func (c Charge) count() int64 {
+	if c.N <= 0 {
+		return 1
+	}
+	return c.N
 }
 
 // Secret is a credential shown once (AppSecret, AppCode). It prints

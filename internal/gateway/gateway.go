@@ -63,6 +63,16 @@ type Options struct {
 	// RefuseUnsignedPayload refuses signatures that leave the body out
 	// (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
 	RefuseUnsignedPayload bool
+	// LeaseSize, when above 1, lets the gateway reserve calls in blocks of
+	// up to LeaseSize per app and product and serve them from memory, so
+	// that most calls cost no database write. Spending stays exact (no
+	// process can serve more than the package holds), but the store's
+	// "used" counts blocks rather than served calls until unserved calls
+	// are given back: after LeaseIdle without calls (default 2 s), on a
+	// new day, and on Close. A crashed process loses the calls it held.
+	// 0 or 1 reserves every call in the store.
+	LeaseSize int64
+	LeaseIdle time.Duration
 	// Usage* size the usage writer: queue length (default 8192), batch
 	// size (256) and longest wait before a batch is written (200 ms).
 	UsageQueue      int
@@ -85,6 +95,9 @@ type Gateway struct {
 	log     *slog.Logger
 	cache   appCache
 	usage   *usageWriter
+	leases  *leases // nil unless Options.LeaseSize > 1
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 // New returns a gateway over store. It starts the usage writer.
@@ -116,14 +129,62 @@ func New(store Store, keys *Keyring, opts *Options) *Gateway {
 	g.apps = NewApps(store, keys, o.Now)
 	g.apps.changed = g.cache.clear
 	g.usage = newUsageWriter(store, o.Logger, o.UsageQueue, o.UsageBatch, o.UsageFlushEvery)
+	if o.LeaseSize > 1 {
+		if o.LeaseIdle <= 0 {
+			o.LeaseIdle = 2 * time.Second
+		}
+		g.opts.LeaseIdle = o.LeaseIdle
+		g.leases = newLeases(store, o.LeaseSize, o.LeaseIdle)
+		g.stop, g.stopped = make(chan struct{}), make(chan struct{})
+		go g.sweepLeases()
+	}
 	return g
+}
+
+// sweepLeases gives idle leases back until Close.
+func (g *Gateway) sweepLeases() {
+	defer close(g.stopped)
+	tick := time.NewTicker(g.opts.LeaseIdle / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-tick.C:
+			// Detached from any request: returning calls must finish.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := g.leases.sweep(ctx, g.opts.Now(), false); err != nil {
+				g.log.Error("gateway: give back leased calls", "err", err)
+			}
+			cancel()
+		}
+	}
 }
 
 // Apps returns the app manager bound to this gateway's cache.
 func (g *Gateway) Apps() *Apps { return g.apps }
 
-// Close stops the usage writer after writing what it holds, or when ctx ends.
-func (g *Gateway) Close(ctx context.Context) error { return g.usage.close(ctx) }
+// UsageLost is how many usage records were dropped (queue full) or failed
+// to be written since New; for monitoring.
+func (g *Gateway) UsageLost() int64 { return g.usage.lost.Load() }
+
+// Close gives back leased calls, then stops the usage writer after writing
+// what it holds, or when ctx ends. Call it after the server has stopped
+// taking requests.
+func (g *Gateway) Close(ctx context.Context) error {
+	var errs []error
+	if g.leases != nil {
+		select {
+		case <-g.stop:
+		default:
+			close(g.stop)
+			<-g.stopped
+			errs = append(errs, g.leases.sweep(ctx, g.opts.Now(), true))
+		}
+	}
+	errs = append(errs, g.usage.close(ctx))
+	return errors.Join(errs...)
+}
 
 // Middleware returns Wrap for product as a middleware.
 func (g *Gateway) Middleware(product string) func(http.Handler) http.Handler {
@@ -162,7 +223,11 @@ func (g *Gateway) Wrap(product string, h http.Handler) http.Handler {
 		var ch Charge
 		if f.reason == reasonNone {
 			var err error
-			ch, err = g.spend(ctx, c.app.ID, product, now)
+			if g.leases != nil {
+				ch, err = g.leases.spend(ctx, c.app.ID, product, now)
+			} else {
+				ch, err = g.spend(ctx, c.app.ID, product, now)
+			}
 			f = g.spendRefusal(ctx, err)
 		}
 		if f.reason != reasonNone {
@@ -199,7 +264,13 @@ func (g *Gateway) Wrap(product string, h http.Handler) http.Handler {
 				// Refund even if the client went away: the call was not
 				// delivered, and the reservation must not leak.
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				if err := g.store.Refund(rctx, ch); err != nil {
+				var err error
+				if ch.leased {
+					err = g.leases.refund(rctx, c.app.ID, product, ch)
+				} else {
+					err = g.store.Refund(rctx, ch)
+				}
+				if err != nil {
 					g.log.ErrorContext(ctx, "gateway: refund failed", "app", c.app.ID, "package", ch.PackageID, "taskNo", info.TaskNo, "err", err)
 				}
 				cancel()

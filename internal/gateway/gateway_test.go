@@ -594,3 +594,37 @@ func TestSignedBodyTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// stuckUsage is a store whose usage writes wait for release.
+type stuckUsage struct {
+	gateway.Store
+	release chan struct{}
+}
+
+func (s stuckUsage) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
+	<-s.release
+	return s.Store.WriteUsage(ctx, recs)
+}
+
+func TestUsageQueueFullDropsRecordsNotCalls(t *testing.T) {
+	st := stuckUsage{Store: openSQLite(t), release: make(chan struct{})}
+	s := newStack(t, st, &gateway.Options{UsageQueue: 2, UsageBatch: 1})
+	app := createApp(t, s.gw, gateway.NewApp{Name: "t", Packages: []gateway.PackageSpec{pkg("cert", 100)}})
+	for i := range 10 {
+		if a := serve(s.handler, request("POST", "/enterprise/certificate/list", "", withAppCode(string(app.AppCodes[0])))); a.status != 200 {
+			t.Fatalf("call %d with a full usage queue: HTTP %d", i, a.status)
+		}
+	}
+	// At most one batch in the writer and two queued: the rest are lost.
+	if lost := s.gw.UsageLost(); lost < 7 {
+		t.Errorf("UsageLost = %d, want at least 7 of 10", lost)
+	}
+	close(st.release)
+	if err := s.gw.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pkgs, _ := s.gw.Apps().Packages(context.Background(), app.AppID)
+	if pkgs[0].Used != 10 {
+		t.Errorf("used = %d, want 10: spend does not depend on the usage queue", pkgs[0].Used)
+	}
+}

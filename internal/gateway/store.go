@@ -28,7 +28,11 @@ type Store interface {
 	// (earliest expiry first, skipping expired, used-up and day-capped
 	// packages) in one atomic step; ErrNoCharge when none qualifies.
 	Spend(ctx context.Context, appID, product string, now time.Time) (Charge, error)
-	// Refund gives back a reserved call.
+	// Take reserves n calls of one package at once, under the same rule
+	// (enough calls left, not expired, n within today's cap); ErrNoCharge
+	// when they are not there.
+	Take(ctx context.Context, packageID, n int64, now time.Time) (Charge, error)
+	// Refund gives back reserved calls (c.N, at least 1).
 	Refund(ctx context.Context, c Charge) error
 
 	// WriteUsage stores records and adds them to the daily aggregates.

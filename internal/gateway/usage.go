@@ -24,7 +24,8 @@ type usageWriter struct {
 	batch   int
 	every   time.Duration
 	closed  atomic.Bool
-	dropped atomic.Int64
+	dropped atomic.Int64 // since the last log line
+	lost    atomic.Int64 // in total, dropped or failed to write
 }
 
 func newUsageWriter(store Store, log *slog.Logger, queue, batch int, every time.Duration) *usageWriter {
@@ -45,14 +46,19 @@ func newUsageWriter(store Store, log *slog.Logger, queue, batch int, every time.
 
 func (u *usageWriter) record(rec Usage) {
 	if u.closed.Load() {
-		u.dropped.Add(1)
+		u.drop(1)
 		return
 	}
 	select {
 	case u.ch <- rec:
 	default:
-		u.dropped.Add(1)
+		u.drop(1)
 	}
+}
+
+func (u *usageWriter) drop(n int64) {
+	u.dropped.Add(n)
+	u.lost.Add(n)
 }
 
 func (u *usageWriter) run() {
@@ -70,6 +76,7 @@ func (u *usageWriter) run() {
 		// Detached from any request: the records outlive their calls.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := u.store.WriteUsage(ctx, buf); err != nil {
+			u.lost.Add(int64(len(buf)))
 			u.log.Error("gateway: write usage", "records", len(buf), "err", err)
 		}
 		cancel()

@@ -366,3 +366,26 @@ func FuzzListParams(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHandler measures the dialect's own cost per request (parameter
+// parsing and rendering) over the in-memory fake.
+func BenchmarkHandler(b *testing.B) {
+	mux := newMux(&fakeSearcher{recs: testRecords()}, discard())
+	for _, bc := range []struct{ name, path, body string }{
+		{"route=detail", "/enterprise/certificate/detail", "id=id1"},
+		{"route=list", "/enterprise/certificate/list", "keyword=%E7%94%B2%E7%A7%91%E6%8A%80&pageSize=10"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, bc.path, strings.NewReader(bc.body))
+				req.Header.Set("Content-Type", form)
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Body.String())
+				}
+			}
+		})
+	}
+}

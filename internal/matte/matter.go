@@ -99,8 +99,10 @@ func (m *Matter) Matte(ctx context.Context, img image.Image, roi image.Rectangle
 	return m.refine(read, roi, src, pha, fgr), nil
 }
 
-// workingSize keeps the region's aspect ratio within rounding to multiples
-// of 32, which every stride of the network divides.
+// workingSize scales the region to LongSide (never up) and rounds both
+// sides to multiples of 32, so that rvm's downsampling by the ratio and its
+// encoder strides stay on whole pixels; the aspect ratio changes by at most
+// a few per cent and is never squashed to a square.
 func (m *Matter) workingSize(w, h int) (int, int) {
 	s := math.Min(1, float64(m.opt.LongSide)/float64(max(w, h)))
 	round := func(v int) int { return max(64, int(math.Round(float64(v)*s/32))*32) }

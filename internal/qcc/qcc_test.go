@@ -382,3 +382,24 @@ func FuzzSearchParams(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHandler measures the dialect's own cost per request (parameter
+// parsing and rendering) over the in-memory fake.
+func BenchmarkHandler(b *testing.B) {
+	mux := newMux(&fakeSearcher{recs: testRecords()}, discard())
+	for _, bc := range []struct{ name, target string }{
+		{"route=detail", detailPath + "key=k&certId=145695151793ad28f7ffd5d8a24cd6191"},
+		{"route=search", searchPath + "key=k&searchKey=%E4%BC%81%E6%9F%A5%E6%9F%A5%E7%A7%91%E6%8A%80%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, bc.target, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Body.String())
+				}
+			}
+		})
+	}
+}

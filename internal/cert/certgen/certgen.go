@@ -18,10 +18,10 @@ import (
 	"github.com/zhengapi/zheng/internal/cert"
 )
 
-// Reference is the date the generator treats as "today" when it decides
-// which certificates have expired; fixed so output never depends on the
-// clock.
-var Reference = time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+// Reference returns the date the generator treats as "today" when it
+// decides which certificates have expired; fixed so output never depends
+// on the clock.
+func Reference() time.Time { return time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC) }
 
 // Generator yields records. It is not safe for concurrent use.
 type Generator struct {
@@ -212,7 +212,7 @@ func (g *Generator) newCert(c company) cert.Record {
 	}
 	status := cert.StatusValid
 	switch {
-	case end.Before(Reference):
+	case end.Before(Reference()):
 		status = []string{cert.StatusExpired, cert.StatusExpired, cert.StatusExpired, cert.StatusCancelled}[g.intn(4)]
 	default:
 		switch g.intn(20) {
@@ -237,7 +237,7 @@ func (g *Generator) newCert(c company) cert.Record {
 	country := "中国 " + c.region.province
 	reported := start.AddDate(0, 0, 1+g.intn(6))
 	surveil := "0"
-	if months := Reference.Sub(start).Hours() / 24 / 365; months >= 1 {
+	if months := Reference().Sub(start).Hours() / 24 / 365; months >= 1 {
 		surveil = fmt.Sprint(min(2, int(months)))
 	}
 	certInfo := []cert.Field{}
@@ -261,7 +261,7 @@ func (g *Generator) newCert(c company) cert.Record {
 		add("规格型号", fmt.Sprintf("%s-%d %dV;50Hz", strings.ToUpper(g.usccChars(2)), 100+g.intn(900), []int{220, 380}[g.intn(2)]))
 		add("认证标准和技术要求", p.standard)
 		if status == cert.StatusWithdrawn {
-			add("撤销日期", date(Reference.AddDate(0, -g.intn(12), -g.intn(28))))
+			add("撤销日期", date(Reference().AddDate(0, -g.intn(12), -g.intn(28))))
 		}
 	case tSoft:
 		r.CertNo = fmt.Sprintf("%sRC-%d-%04d", c.region.abbr, start.Year(), g.serial("soft"+c.region.abbr+fmt.Sprint(start.Year()))%10000)

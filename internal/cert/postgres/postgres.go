@@ -1,6 +1,7 @@
 // Package postgres is the certificate Store on PostgreSQL (through pgx and
 // pgxpool), for data sets and loads beyond one SQLite file. Names are
-// indexed for containment search with a pg_trgm GIN index; tables are
+// indexed for containment search with a pg_trgm GIN index (and, for
+// two-character keywords, which have no trigram, a GIN index of bigrams); tables are
 // prefixed cert_ and live in the first schema of the connection's
 // search_path. The pg_trgm extension is created in schema public.
 //
@@ -13,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -81,9 +84,11 @@ CREATE TABLE cert_records (
 CREATE TABLE cert_names (
 	rid       bigint NOT NULL REFERENCES cert_records(rid) ON DELETE CASCADE,
 	name_key  text NOT NULL,
-	fuzzy_key text NOT NULL
+	fuzzy_key text NOT NULL,
+	grams     text[] NOT NULL
 );
 CREATE INDEX cert_names_rid ON cert_names(rid);
+CREATE INDEX cert_names_grams ON cert_names USING gin (grams);
 CREATE INDEX cert_names_key ON cert_names(name_key);
 CREATE INDEX cert_names_fuzzy ON cert_names USING gin (fuzzy_key public.gin_trgm_ops);
 CREATE TABLE cert_codes (
@@ -176,8 +181,14 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		// Same ranking as the SQLite store: tier (equal, prefix,
 		// contains) times a large factor plus the name length. Fuzzy keys
 		// hold only letters and digits, so LIKE needs no escaping.
+		// pg_trgm cannot index a two-character keyword (it has no
+		// trigram), so those use the GIN index over each name's bigrams.
+		cond := `fuzzy_key LIKE '%' || $1 || '%'`
+		if utf8.RuneCountInString(m.Key) == 2 {
+			cond = `grams @> ARRAY[$1::text]`
+		}
 		from = `(SELECT rid, MIN(CASE WHEN fuzzy_key = $1 THEN 0 WHEN left(fuzzy_key, char_length($1)) = $1 THEN 1 ELSE 2 END * 1000000 + char_length(fuzzy_key)) AS score
-			FROM cert_names WHERE fuzzy_key LIKE '%' || $1 || '%' GROUP BY rid)`
+			FROM cert_names WHERE ` + cond + ` GROUP BY rid)`
 		args = append(args, m.Key)
 	default:
 		return cert.Page{}, fmt.Errorf("unknown match kind %d", m.Kind)
@@ -188,8 +199,12 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		where = fmt.Sprintf(` WHERE r.type_code = $%d`, len(args))
 	}
 	base := ` FROM ` + from + ` m JOIN cert_records r ON r.rid = m.rid` + where
-	q := `SELECT r.body, count(*) OVER ()` + base +
-		fmt.Sprintf(` ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id COLLATE "C" LIMIT $%d OFFSET $%d`, len(args)+1, len(args)+2)
+	// Sort and count on the narrow columns, then read one page of bodies.
+	q := `SELECT b.body, p.total FROM (
+		SELECT r.rid, m.score, r.valid, r.start_date, r.id, count(*) OVER () AS total` + base +
+		fmt.Sprintf(` ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id COLLATE "C" LIMIT $%d OFFSET $%d
+	) p JOIN cert_records b ON b.rid = p.rid
+	ORDER BY p.score, p.valid DESC, p.start_date DESC, p.id COLLATE "C"`, len(args)+1, len(args)+2)
 	rows, err := s.pool.Query(ctx, q, append(args, m.Limit, m.Offset)...)
 	if err != nil {
 		return cert.Page{}, fmt.Errorf("search certificates: %w", unavailable(err))
@@ -375,7 +390,7 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 		for _, r := range rs {
 			ns, cs := cert.IndexKeys(*r.rec)
 			for _, n := range ns {
-				names = append(names, []any{r.rid, n.Exact, n.Fuzzy})
+				names = append(names, []any{r.rid, n.Exact, n.Fuzzy, bigrams(n.Fuzzy)})
 			}
 			for _, c := range cs {
 				codes = append(codes, []any{c, r.rid})
@@ -383,7 +398,7 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 		}
 	}
 	if len(names) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cert_names"}, []string{"rid", "name_key", "fuzzy_key"}, pgx.CopyFromRows(names)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cert_names"}, []string{"rid", "name_key", "fuzzy_key", "grams"}, pgx.CopyFromRows(names)); err != nil {
 			return st, fmt.Errorf("index names: %w", unavailable(err))
 		}
 	}
@@ -393,4 +408,17 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 		}
 	}
 	return st, nil
+}
+
+// bigrams lists the distinct two-character substrings of a fuzzy key.
+func bigrams(fuzzy string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, g := range strings.Fields(cert.Bigrams(fuzzy)) {
+		if utf8.RuneCountInString(g) == 2 && !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
 }

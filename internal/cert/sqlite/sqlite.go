@@ -39,11 +39,12 @@ var _ cert.Store = (*Store)(nil)
 // pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
-	// A 64 MiB page cache per connection keeps the random-order index
-	// pages of a large import in memory; checkpoints every 16 MiB of WAL
+	// A 32 MiB page cache per connection keeps most random-order index
+	// pages of a large import in memory while four connections stay well
+	// inside the server's memory budget; checkpoints every 16 MiB of WAL
 	// rewrite hot pages less often.
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)",
-		"cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(4000)"} {
+		"cache_size(-32768)", "temp_store(MEMORY)", "wal_autocheckpoint(4000)"} {
 		q.Add("_pragma", p)
 	}
 	// Writers take the lock at BEGIN, so two importers queue on the busy
@@ -53,8 +54,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
 	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -162,7 +163,14 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-const order = ` ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id LIMIT ? OFFSET ?`
+// pageQuery sorts and counts the matches on the narrow columns, then reads
+// the bodies of one page only: sorting bodies (kilobytes each, in overflow
+// pages) for every match would cost far more.
+const pageQuery = `SELECT b.body, p.total FROM (
+	SELECT r.rid, m.score, r.valid, r.start_date, r.id, count(*) OVER () AS total %s
+	ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id LIMIT ? OFFSET ?
+) p JOIN cert_records b ON b.rid = p.rid
+ORDER BY p.score, p.valid DESC, p.start_date DESC, p.id`
 
 // Find implements cert.Store.
 func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
@@ -183,10 +191,10 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		from = `(SELECT DISTINCT rid, 0 AS score FROM cert_names WHERE name_key = ?)`
 		args = append(args, m.Key)
 	case cert.MatchFuzzy:
-		// Tier (equal, prefix, contains) times a large factor plus the
-		// name length; a certificate ranks by its closest party.
 		// The full-text index finds the certificates; their names are
-		// then checked and scored one by one.
+		// then checked and scored: tier (equal, prefix, contains) times a
+		// large factor plus the name length, and a certificate ranks by
+		// its closest party.
 		from = `(SELECT n.rid AS rid, MIN(CASE WHEN n.fuzzy_key = ? THEN 0 WHEN substr(n.fuzzy_key, 1, ?) = ? THEN 1 ELSE 2 END * 1000000 + length(n.fuzzy_key)) AS score
 			FROM cert_names n WHERE n.rid IN (SELECT rowid FROM cert_fts WHERE cert_fts MATCH ?) AND instr(n.fuzzy_key, ?) > 0 GROUP BY n.rid)`
 		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, `"`+cert.Bigrams(m.Key)+`"`, m.Key)
@@ -199,7 +207,7 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		args = append(args, m.TypeCode)
 	}
 	base := ` FROM ` + from + ` m JOIN cert_records r ON r.rid = m.rid` + where
-	rows, err := s.db.QueryContext(ctx, `SELECT r.body, count(*) OVER ()`+base+order, append(args, m.Limit, m.Offset)...)
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(pageQuery, base), append(args, m.Limit, m.Offset)...)
 	if err != nil {
 		return cert.Page{}, fmt.Errorf("search certificates: %w", err)
 	}

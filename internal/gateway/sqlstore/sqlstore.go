@@ -17,8 +17,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"               // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/zhengapi/zheng/internal/gateway"
 )
@@ -261,7 +263,7 @@ type queries struct {
 	insertApp, insertCode, insertPackage string
 	appByID, appByKey, appByCode, apps   string
 	setDisabled, setSecret, countCodes   string
-	packages, spend, refund              string
+	packages, spend, refund, take        string
 	insertUsage, upsertDaily, daily      string
 	insertMeta, selectMeta, upsertMeta   string
 }
@@ -294,9 +296,15 @@ func newQueries(postgres bool) queries {
 	day_used = CASE WHEN day = ? THEN day_used + 1 ELSE 1 END, day = ?
 WHERE id = (SELECT id FROM gw_packages WHERE app_id = ? AND product = ? AND ` + chargeable + ` ORDER BY expires_at, id LIMIT 1)
 	AND ` + chargeable + ` RETURNING id`)
-	q.refund = q.rebind(`UPDATE gw_packages SET used = used - 1,
-	day_used = CASE WHEN day = ? AND day_used > 0 THEN day_used - 1 ELSE day_used END
-WHERE id = ? AND used > 0`)
+	q.refund = q.rebind(`UPDATE gw_packages SET used = used - ?,
+	day_used = CASE WHEN day = ? AND day_used >= ? THEN day_used - ? ELSE day_used END
+WHERE id = ? AND used >= ?`)
+	// take reserves n calls of one package: the lease of a gateway.
+	q.take = q.rebind(`UPDATE gw_packages SET used = used + ?,
+	day_used = CASE WHEN day = ? THEN day_used + ? ELSE ? END, day = ?
+WHERE id = ? AND used + ? <= total AND expires_at > ?
+	AND (daily_cap = 0 OR (CASE WHEN day = ? THEN day_used ELSE 0 END) + ? <= daily_cap)
+RETURNING id`)
 	q.insertUsage = q.rebind(`INSERT INTO gw_usage (at, app_id, product, route, code, billable, latency_us, client_ip, task_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	q.upsertDaily = q.rebind(`INSERT INTO gw_usage_daily (app_id, product, day, calls, billable) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + excluded.calls, billable = gw_usage_daily.billable + excluded.billable`)
@@ -335,13 +343,15 @@ func b2i(b bool) int {
 
 // isUnique reports a unique-constraint violation in either database.
 func isUnique(err error) bool {
-	if err == nil {
-		return false
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
 	}
-	msg := err.Error()
-	// Neither driver's error type is worth a dependency here; both
-	// messages are stable.
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
 }
 
 // CreateApp implements gateway.Store.
@@ -606,8 +616,26 @@ func (s *Store) spendBatch(reqs []spendReq) {
 
 // Refund implements gateway.Store.
 func (s *Store) Refund(ctx context.Context, c gateway.Charge) error {
-	_, err := s.refundStmt.ExecContext(ctx, c.Day, c.PackageID)
+	n := max(c.N, 1)
+	_, err := s.refundStmt.ExecContext(ctx, n, c.Day, n, n, c.PackageID, n)
 	return err
+}
+
+// Take implements gateway.Store.
+func (s *Store) Take(ctx context.Context, packageID, n int64, now time.Time) (gateway.Charge, error) {
+	if n < 1 {
+		return gateway.Charge{}, fmt.Errorf("take %d calls: want at least 1", n)
+	}
+	day := gateway.Day(now)
+	var id int64
+	err := s.w.QueryRowContext(ctx, s.q.take, n, day, n, n, day, packageID, n, now.Unix(), day, n).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return gateway.Charge{}, gateway.ErrNoCharge
+	}
+	if err != nil {
+		return gateway.Charge{}, err
+	}
+	return gateway.Charge{PackageID: id, Day: day, N: n}, nil
 }
 
 type dayKey struct{ app, product, day string }

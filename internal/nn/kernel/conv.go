@@ -61,13 +61,13 @@ func (c *Conv2D) work(dst, src []float32, sp split, lo, hi int) {
 		out := dst[r0*s.M:]
 		switch {
 		case c.pointwise && n == mr:
-			c.im.block(c.b, src[r0*s.C:], s.C, 1, n, out, s.M, p0, p1, tile)
+			c.im.block(c.b, matrixView(src[r0*s.C:], s.C, 1), n, out, s.M, p0, p1, tile)
 		case c.pointwise:
 			copyRows(scr, src[r0*s.C:], s.C, 1, n, mr, c.k)
-			c.im.block(c.b, scr, c.k, 1, n, out, s.M, p0, p1, tile)
+			c.im.block(c.b, matrixView(scr, c.k, 1), n, out, s.M, p0, p1, tile)
 		default:
 			c.im2col(scr, src, r0, n, mr)
-			c.im.block(c.b, scr, c.k, 1, n, out, s.M, p0, p1, tile)
+			c.im.block(c.b, matrixView(scr, c.k, 1), n, out, s.M, p0, p1, tile)
 		}
 	}
 }
@@ -206,10 +206,10 @@ func (p *PackedMatMul) work(dst, a []float32, m, lda, astep int, sp split, lo, h
 			continue
 		}
 		if rows == mr {
-			p.im.block(p.g, a[r0*lda:], lda, astep, rows, dst[r0*n:], n, p0, p1, tile)
+			p.im.block(p.g, matrixView(a[r0*lda:], lda, astep), rows, dst[r0*n:], n, p0, p1, tile)
 			continue
 		}
 		copyRows(scr, a[r0*lda:], lda, astep, rows, mr, k)
-		p.im.block(p.g, scr, k, 1, rows, dst[r0*n:], n, p0, p1, tile)
+		p.im.block(p.g, matrixView(scr, k, 1), rows, dst[r0*n:], n, p0, p1, tile)
 	}
 }

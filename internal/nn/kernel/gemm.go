@@ -9,13 +9,35 @@ const nr = 16
 // maxMR bounds the tile height of any micro-kernel (sizes stack tiles).
 const maxMR = 12
 
-// microKernel computes one mr×16 tile of C:
+// microKernel computes one mr×16 tile of C (mr×8 or mr×32 for the
+// variants) over k = ks*nseg steps:
 //
-//	c[i*ldc+j] = min(max(bias[j] + Σp a[i*lda+p*astep]·b[p*ldb+j], clamp[0]), clamp[1])
+//	c[i*ldc+j] = min(max(bias[j] + Σp a(i,p)·b[p*ldb+j], clamp[0]), clamp[1])
+//	a(i, s*ks+j) = a[i*lda + s*segStride + j*astep]
 //
-// Strides are in bytes. k ≥ 0; a must have mr readable rows.
-type microKernel func(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
-	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+// Strides are in bytes; a must have mr readable rows.
+type microKernel func(ks int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32, nseg int, segStride uintptr)
+
+// aView describes the left-hand side of a block: row i, step p is
+// a[i*lda + (p/ks)*segStride + (p%ks)*astep] with ks = k/segs (strides in
+// elements). One segment is a plain matrix; a k×k convolution over an
+// interior block reads its KH rows of taps as KH segments of the image.
+type aView struct {
+	a               []float32
+	lda, astep      int
+	segs, segStride int
+}
+
+func matrixView(a []float32, lda, astep int) aView {
+	return aView{a: a, lda: lda, astep: astep, segs: 1}
+}
+
+// last is the index of the highest element rows rows of the view read
+// over k steps.
+func (v *aView) last(rows, k int) int {
+	return (rows-1)*v.lda + (v.segs-1)*v.segStride + (k/v.segs-1)*v.astep
+}
 
 // impl is one set of inner loops: the portable Go code or a SIMD flavour.
 type impl struct {
@@ -81,23 +103,26 @@ func packB(b []float32, k, n int, trans bool, e Epilogue) *gemmB {
 	return g
 }
 
-// block computes rows [0,rows) × panels [p0,p1) of C. a points at the
-// first row (strides in elements) and must hold im.mr readable rows when
-// im has a micro-kernel; c points at the first row of the block. tile is
-// maxMR*16 floats of scratch for edge tiles (a stack array would escape
-// through the indirect call).
-func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, ldc, p0, p1 int, tile []float32) {
+// block computes rows [0,rows) × panels [p0,p1) of C from the view a,
+// which must hold im.mr readable rows when im has micro-kernels; c points
+// at the first row of the block. tile is maxMR*16 floats of scratch for
+// edge tiles (a stack array would escape through the indirect call).
+func (im *impl) block(g *gemmB, a aView, rows int, c []float32, ldc, p0, p1 int, tile []float32) {
 	tile = tile[:maxMR*nr]
 	k := g.k
+	ks := k / a.segs
+	if im.gemm != nil {
+		_ = a.a[a.last(im.mr, k)] // the assembly reads up to here
+	}
+	ap := unsafe.SliceData(a.a)
+	lda, astep, segStride := uintptr(a.lda*4), uintptr(a.astep*4), uintptr(a.segStride*4)
 	for p := p0; p < p1; p++ {
 		col := p * nr
 		if im.gemm32 != nil && rows == im.mr && p+1 < p1 && col+2*nr <= g.n {
 			// Two full panels and a full row block: the wide tile.
 			_ = c[(rows-1)*ldc+col+2*nr-1]
-			_ = a[(rows-1)*lda+(k-1)*astep]
-			_ = g.data[(p+2)*k*nr-1]
-			im.gemm32(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), &g.data[p*k*nr], nr*4,
-				&c[col], uintptr(ldc*4), &g.bias[col], &g.clamp)
+			im.gemm32(ks, ap, lda, astep, &g.data[p*k*nr], nr*4,
+				&c[col], uintptr(ldc*4), &g.bias[col], &g.clamp, a.segs, segStride)
 			if g.post {
 				for i := 0; i < rows; i++ {
 					g.ep.rowAct(c[i*ldc+col:i*ldc+col+2*nr], col)
@@ -115,16 +140,12 @@ func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, 
 		}
 		switch {
 		case kern == nil:
-			goKernel(k, a, lda, astep, b, c[col:], ldc, bias, &g.clamp, rows, cols)
+			goKernel(k, a, b, c[col:], ldc, bias, &g.clamp, rows, cols)
 		case rows == im.mr && cols == width:
 			_ = c[(rows-1)*ldc+col+width-1]
-			_ = a[(rows-1)*lda+max(k-1, 0)*astep]
-			kern(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
-				&c[col], uintptr(ldc*4), &bias[0], &g.clamp)
+			kern(ks, ap, lda, astep, &b[0], nr*4, &c[col], uintptr(ldc*4), &bias[0], &g.clamp, a.segs, segStride)
 		default:
-			_ = a[(im.mr-1)*lda+max(k-1, 0)*astep]
-			kern(k, unsafe.SliceData(a), uintptr(lda*4), uintptr(astep*4), unsafe.SliceData(b), nr*4,
-				&tile[0], nr*4, &bias[0], &g.clamp)
+			kern(ks, ap, lda, astep, &b[0], nr*4, &tile[0], nr*4, &bias[0], &g.clamp, a.segs, segStride)
 			for i := 0; i < rows; i++ {
 				copy(c[i*ldc+col:i*ldc+col+cols], tile[i*nr:])
 			}
@@ -140,29 +161,35 @@ func (im *impl) block(g *gemmB, a []float32, lda, astep, rows int, c []float32, 
 // goKernel is the portable micro-kernel for a rows×cols tile (rows ≤ maxMR,
 // cols ≤ 16), with the same contract as microKernel. It works on 2×4
 // blocks held in local variables, which the compiler keeps in registers.
-func goKernel(k int, a []float32, lda, astep int, b []float32, c []float32, ldc int,
+func goKernel(k int, a aView, b []float32, c []float32, ldc int,
 	bias []float32, clamp *[2]float32, rows, cols int) {
 	var tile [maxMR * nr]float32
 	b = b[:k*nr]
+	ks := k / a.segs
 	for i := 0; i < rows; i += 2 {
-		a0, a1 := a[i*lda:], a[i*lda:] // a lone last row is computed twice
+		i1 := i // a lone last row is computed twice
 		if i+1 < rows {
-			a1 = a[(i+1)*lda:]
+			i1 = i + 1
 		}
 		for j := 0; j < nr; j += 4 {
 			c00, c01, c02, c03 := bias[j], bias[j+1], bias[j+2], bias[j+3]
 			c10, c11, c12, c13 := c00, c01, c02, c03
-			for p := 0; p < k; p++ {
-				br := b[p*nr+j : p*nr+j+4]
-				x, y := a0[p*astep], a1[p*astep]
-				c00 += x * br[0]
-				c01 += x * br[1]
-				c02 += x * br[2]
-				c03 += x * br[3]
-				c10 += y * br[0]
-				c11 += y * br[1]
-				c12 += y * br[2]
-				c13 += y * br[3]
+			for sg := 0; sg < a.segs; sg++ {
+				a0 := a.a[i*a.lda+sg*a.segStride:]
+				a1 := a.a[i1*a.lda+sg*a.segStride:]
+				bs := b[sg*ks*nr : (sg+1)*ks*nr]
+				for p := 0; p < ks; p++ {
+					br := bs[p*nr+j : p*nr+j+4]
+					x, y := a0[p*a.astep], a1[p*a.astep]
+					c00 += x * br[0]
+					c01 += x * br[1]
+					c02 += x * br[2]
+					c03 += x * br[3]
+					c10 += y * br[0]
+					c11 += y * br[1]
+					c12 += y * br[2]
+					c13 += y * br[3]
+				}
 			}
 			t := tile[i*nr+j : i*nr+j+4]
 			t[0], t[1], t[2], t[3] = c00, c01, c02, c03

@@ -4,27 +4,27 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
-// Implemented in kernel_amd64.s.
+// Implemented in gemm_amd64.s (GEMM) and kernel_amd64.s (the rest).
 
 //go:noescape
-func sgemm6x16avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
-	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+func sgemm6x16avx2(ks int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32, nseg int, segStride uintptr)
 
 //go:noescape
-func sgemm12x32avx512(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
-	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+func sgemm12x32avx512(ks int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32, nseg int, segStride uintptr)
 
 //go:noescape
-func sgemm12x16avx512(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
-	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+func sgemm12x16avx512(ks int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32, nseg int, segStride uintptr)
 
 //go:noescape
-func sgemm6x8avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
-	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+func sgemm6x8avx2(ks int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32, nseg int, segStride uintptr)
 
 //go:noescape
-func sgemm12x8avx2(k int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
-	c *float32, ldc uintptr, bias *float32, clamp *[2]float32)
+func sgemm12x8avx2(ks int, a *float32, lda, astep uintptr, b *float32, ldb uintptr,
+	c *float32, ldc uintptr, bias *float32, clamp *[2]float32, nseg int, segStride uintptr)
 
 //go:noescape
 func dwavx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,

@@ -3,17 +3,26 @@
 // multiply over NHWC tensors, each with a plain-Go reference twin.
 //
 // The package knows only []float32 and shapes; graphs, model files and
-// buffer planning live in the runtime above it. Filters are packed once by the
-// constructors (at plan time) so that Run only does arithmetic.
+// buffer planning live in the runtime above it. Constructors validate the
+// shape and pack the filter once (at plan time) so that Run only does
+// arithmetic: convolutions become GEMMs against 16-column filter panels (1×1
+// convolutions read the input in place, larger ones go through a per-worker
+// im2col block), with bias and activation fused into the store.
 //
-// Concurrency: Run methods and MatMul may be called from many goroutines at
-// once. Scratch space is taken from a sync.Pool held by each kernel value, so
-// steady-state calls do not allocate beyond the goroutines started for
-// threads > 1.
+// Threads: threads ≤ 1 runs on the calling goroutine; more starts that many
+// goroutines for the call only (no pool outlives it), and small jobs use
+// fewer. Results do not depend on the number of threads.
 //
-// On amd64 the inner loops use AVX2+FMA (and AVX-512 when present) assembly,
-// chosen at run time; build with the tag kernel_pure_go to force the
-// portable Go code everywhere.
+// Concurrency and memory: every Run may be called from many goroutines at
+// once. Scratch space comes from a sync.Pool held by each kernel value, so
+// once warm, Run allocates nothing with threads ≤ 1 and only the goroutines'
+// bookkeeping otherwise. MatMul packs its right-hand side on every call;
+// PackedMatMul packs it once.
+//
+// On amd64 the inner loops are AVX2+FMA assembly, with AVX-512 tiles when
+// the CPU has them, chosen at run time with golang.org/x/sys/cpu. Build with
+// the tag kernel_pure_go to force the portable Go code, which is also what
+// other architectures run.
 package kernel
 
 import (

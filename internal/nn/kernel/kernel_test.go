@@ -397,3 +397,66 @@ func TestRunDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomShapesMatchReference sweeps many small random shapes (a fixed
+// seed keeps failures reproducible) to reach edge combinations the tables
+// above do not list.
+func TestRandomShapesMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for i := 0; i < 150; i++ {
+		k := 1 + r.IntN(5)
+		stride, dil := 1+r.IntN(3), 1+r.IntN(2)
+		pad := r.IntN(k*dil + 1)
+		h, w := 1+r.IntN(12), 1+r.IntN(20)
+		if (h+2*pad-dil*(k-1)-1) < 0 || (w+2*pad-dil*(k-1)-1) < 0 {
+			continue
+		}
+		n, c, m := 1+r.IntN(2), 1+r.IntN(40), 1+r.IntN(40)
+		act := allActs[r.IntN(len(allActs))]
+		s := conv(n, h, w, c, k, k, m, stride, dil, pad)
+		name := fmt.Sprintf("%+v act=%v", s, act)
+		src := randSlice(r, n*h*w*c)
+
+		filter := randSlice(r, k*k*c*m)
+		e := epilogue(r, act, m, r.IntN(2) == 0)
+		want := make([]float32, n*s.OutH*s.OutW*m)
+		refConv2D(want, src, filter, s, &e)
+		for _, im := range impls() {
+			got := make([]float32, len(want))
+			newConv2D(filter, s, e, im).Run(got, src, 1+r.IntN(3))
+			if err := closeTo(got, want); err != nil {
+				t.Errorf("conv2d %s impl=%s: %v", name, im.name, err)
+			}
+		}
+
+		ds := s
+		ds.M = 1 + r.IntN(2)*r.IntN(3) // mostly multiplier 1
+		dfilter := randSlice(r, k*k*c*ds.M)
+		de := epilogue(r, act, c*ds.M, r.IntN(2) == 0)
+		dwant := make([]float32, n*s.OutH*s.OutW*c*ds.M)
+		refDepthwise(dwant, src, dfilter, ds, &de)
+		for _, im := range impls() {
+			got := make([]float32, len(dwant))
+			newDepthwise(dfilter, ds, de, im).Run(got, src, 1+r.IntN(3))
+			if err := closeTo(got, dwant); err != nil {
+				t.Errorf("depthwise %s impl=%s: %v", name, im.name, err)
+			}
+		}
+
+		// The transposed convolution of the same geometry maps the
+		// convolution's output shape back to its input shape.
+		ts := s
+		ts.H, ts.W, ts.C, ts.OutH, ts.OutW, ts.M = s.OutH, s.OutW, m, h, w, c
+		tsrc := randSlice(r, n*ts.H*ts.W*ts.C)
+		te := epilogue(r, act, c, r.IntN(2) == 0)
+		twant := make([]float32, n*h*w*c)
+		refConvTranspose(twant, tsrc, filter, ts, &te)
+		for _, im := range impls() {
+			got := make([]float32, len(twant))
+			newConvTranspose(filter, ts, te, im).Run(got, tsrc, 1+r.IntN(3))
+			if err := closeTo(got, twant); err != nil {
+				t.Errorf("transpose %s impl=%s: %v", name, im.name, err)
+			}
+		}
+	}
+}

@@ -66,11 +66,11 @@ func (t *ConvTranspose) gemm(part, src []float32, sp split, lo, hi int) {
 		r0 := rb * mr
 		n := min(mr, rows-r0)
 		if n == mr {
-			t.im.block(t.b, src[r0*s.C:], s.C, 1, n, part[r0*t.cols:], t.cols, p0, p1, tile)
+			t.im.block(t.b, matrixView(src[r0*s.C:], s.C, 1), n, part[r0*t.cols:], t.cols, p0, p1, tile)
 			continue
 		}
 		copyRows(ab, src[r0*s.C:], s.C, 1, n, mr, s.C)
-		t.im.block(t.b, ab, s.C, 1, n, part[r0*t.cols:], t.cols, p0, p1, tile)
+		t.im.block(t.b, matrixView(ab, s.C, 1), n, part[r0*t.cols:], t.cols, p0, p1, tile)
 	}
 }
 
@@ -85,7 +85,8 @@ func (t *ConvTranspose) gatherRows(dst, part []float32, lo, hi int) {
 // input row and scatters into the output row, which only this call writes.
 func (t *ConvTranspose) gather(dst, part []float32, n, oy int) {
 	s := &t.s
-	out := dst[(n*s.OutH+oy)*s.OutW*s.M : (n*s.OutH+oy+1)*s.OutW*s.M]
+	M := s.M
+	out := dst[(n*s.OutH+oy)*s.OutW*M : (n*s.OutH+oy+1)*s.OutW*M]
 	clear(out)
 	for kh := 0; kh < s.KH; kh++ {
 		ty := oy + s.PadTop - kh*s.DilationH
@@ -94,20 +95,47 @@ func (t *ConvTranspose) gather(dst, part []float32, n, oy int) {
 		}
 		iy := ty / s.StrideH
 		for ix := 0; ix < s.W; ix++ {
-			p := part[((n*s.H+iy)*s.W+ix)*t.cols+kh*s.KW*s.M:]
+			p := part[((n*s.H+iy)*s.W+ix)*t.cols+kh*s.KW*M:][:s.KW*M]
+			ox0 := ix*s.StrideW - s.PadLeft
+			if s.DilationW == 1 {
+				// The KW taps land on KW neighbouring pixels: one
+				// contiguous add, clipped at the row's ends.
+				lo, hi := max(0, -ox0), min(s.KW, s.OutW-ox0)
+				if lo >= hi {
+					continue
+				}
+				seg := p[lo*M : hi*M]
+				o := out[(ox0+lo)*M:][:len(seg)]
+				for j, v := range seg {
+					o[j] += v
+				}
+				continue
+			}
 			for kw := 0; kw < s.KW; kw++ {
-				ox := ix*s.StrideW + kw*s.DilationW - s.PadLeft
+				ox := ox0 + kw*s.DilationW
 				if ox < 0 || ox >= s.OutW {
 					continue
 				}
-				o := out[ox*s.M : (ox+1)*s.M]
-				for m, v := range p[kw*s.M : (kw+1)*s.M] {
+				o := out[ox*M : (ox+1)*M]
+				for m, v := range p[kw*M : (kw+1)*M] {
 					o[m] += v
 				}
 			}
 		}
 	}
+	if t.e.Bias != nil {
+		for ox := 0; ox < s.OutW; ox++ {
+			o := out[ox*M : (ox+1)*M]
+			for m, b := range t.e.Bias[:len(o)] {
+				o[m] += b
+			}
+		}
+	}
+	if t.e.Act != ActPrelu {
+		t.e.rowAct(out, 0) // the other activations ignore the channel
+		return
+	}
 	for ox := 0; ox < s.OutW; ox++ {
-		t.e.rowBiasAct(out[ox*s.M:(ox+1)*s.M], 0)
+		t.e.rowAct(out[ox*M:(ox+1)*M], 0)
 	}
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# ID-photo speed and memory: go test benchmarks of internal/idphoto with
+# the real models, on portraits from ../shared/testdata/portraits (read at
+# run time, never committed): a 1200×1600 JPEG (hivision_test0.jpg scaled
+# up) and a 22-megapixel JPEG (liying_test1.jpg) to 一寸.
+#
+#   BenchmarkMake            one photo at a time: ns/op, p50-ms, per-stage ms
+#   BenchmarkMakeParallel    4 requests in flight: photos/s, peak RSS
+#   BenchmarkPipelineFakes   everything but the networks, synthetic input
+#
+# Each parallel case runs in its own process so its peak RSS is its own.
+# Prints the raw benchmark lines; results and method: bench/idphoto.md.
+#
+# Usage: bench/idphoto.sh      (from the repository root)
+# Settings (environment): COUNT=5 (runs per benchmark), MODELS=./models
+set -euo pipefail
+
+COUNT=${COUNT:-5}
+export ZHENG_MODELS=$(cd "${MODELS:-./models}" && pwd)
+[ -f "$ZHENG_MODELS/rvm.json" ] || { echo "models missing in $ZHENG_MODELS: run scripts/fetch-models.sh" >&2; exit 1; }
+[ -d ../shared/testdata/portraits ] || { echo "../shared/testdata/portraits is missing" >&2; exit 1; }
+
+echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+go test ./internal/idphoto -run '^$' -bench 'BenchmarkMake$' -benchtime "${COUNT}x" -benchmem
+for b in 'BenchmarkMakeParallel/input=1200x1600' 'BenchmarkMakeParallel/input=22MP'; do
+	go test ./internal/idphoto -run '^$' -bench "$b" -benchtime "$((COUNT * 4))x" | grep '^Benchmark'
+done
+go test ./internal/idphoto -run '^$' -bench 'BenchmarkPipelineFakes' -benchtime "${COUNT}x" | grep '^Benchmark'
