@@ -10,6 +10,7 @@
 #   DURATION=15s        wrk run per mode and round (after a 3 s warm-up)
 #   ROUNDS=2            off/on alternations
 #   MODES="appcode apig qcc"
+#   LEASES="1 32"       serve --spend-lease values to measure with the gateway on
 #   THREADS=2 CONNS=32  wrk threads and connections
 #   MODELS=./models     vision models (serve loads them)
 #   WORK=$(mktemp -d)   scratch directory;  KEEP=1 keeps it
@@ -18,6 +19,7 @@ set -euo pipefail
 DURATION=${DURATION:-15s}
 ROUNDS=${ROUNDS:-2}
 MODES=${MODES:-appcode apig qcc}
+LEASES=${LEASES:-1 32}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
 MODELS=${MODELS:-./models}
@@ -115,8 +117,8 @@ run() {
 }
 
 declare -A sum_on sum_off
-echo "== measure: $ROUNDS rounds × (off, on) per mode, $DURATION each, $THREADS threads, $CONNS connections"
-printf "%-8s %-6s %-8s %12s %10s\n" round mode gateway req/s p99
+echo "== measure: $ROUNDS rounds × (off, on per lease) per mode, $DURATION each, $THREADS threads, $CONNS connections"
+printf "%-6s %-8s %-14s %12s %10s\n" round mode gateway req/s p99
 for round in $(seq "$ROUNDS"); do
   for mode in $MODES; do
     route=jumei
@@ -124,19 +126,23 @@ for round in $(seq "$ROUNDS"); do
     start_server --no-auth
     read -r off p99off < <(run off $route)
     stop_server
-    start_server
-    if [ "$mode" = apig ]; then sign_all; fi
-    read -r on p99on < <(run "$mode" $route)
-    stop_server
-    printf "%-8s %-6s %-8s %12s %10s\n" "$round" "$mode" off "$off" "$p99off"
-    printf "%-8s %-6s %-8s %12s %10s\n" "$round" "$mode" on "$on" "$p99on"
+    printf "%-6s %-8s %-14s %12s %10s\n" "$round" "$mode" off "$off" "$p99off"
     sum_off[$mode]=$(awk -v a="${sum_off[$mode]:-0}" -v b="$off" 'BEGIN{print a+b}')
-    sum_on[$mode]=$(awk -v a="${sum_on[$mode]:-0}" -v b="$on" 'BEGIN{print a+b}')
+    for lease in $LEASES; do
+      start_server --spend-lease "$lease"
+      if [ "$mode" = apig ]; then sign_all; fi
+      read -r on p99on < <(run "$mode" $route)
+      stop_server
+      printf "%-6s %-8s %-14s %12s %10s\n" "$round" "$mode" "on lease=$lease" "$on" "$p99on"
+      sum_on[$mode/$lease]=$(awk -v a="${sum_on[$mode/$lease]:-0}" -v b="$on" 'BEGIN{print a+b}')
+    done
   done
 done
 echo "== on/off throughput (mean over rounds); the gateway's cost is 1 - ratio"
 for mode in $MODES; do
-  awk -v m="$mode" -v on="${sum_on[$mode]}" -v off="${sum_off[$mode]}" -v n="$ROUNDS" \
-    'BEGIN{printf "%-8s off %9.0f req/s  on %9.0f req/s  ratio %.3f  cost %.1f %%\n", m, off/n, on/n, on/off, 100*(1-on/off)}'
+  for lease in $LEASES; do
+    awk -v m="$mode" -v l="$lease" -v on="${sum_on[$mode/$lease]}" -v off="${sum_off[$mode]}" -v n="$ROUNDS" \
+      'BEGIN{printf "%-8s lease=%-3s off %7.0f req/s  on %7.0f req/s  ratio %.3f  cost %5.1f %%\n", m, l, off/n, on/n, on/off, 100*(1-on/off)}'
+  done
 done
 "$zheng" app show --data-dir "$WORK/data" "$APPKEY" | head -6

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,7 @@ type gatewayServeFlags struct {
 	skew       time.Duration
 	noAuth     bool
 	demoApp    bool
+	lease      int
 }
 
 func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
@@ -37,6 +39,13 @@ func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
 		"redis:// URL for rate limits shared by several servers; empty = per-process limits (env ZHENG_REDIS)")
 	fs.DurationVar(&f.skew, "clock-skew", apig.DefaultSkew,
 		"accepted difference between a caller's X-Sdk-Date or Timespan and the server clock")
+	lease := 32
+	if v, err := strconv.Atoi(env.Getenv("ZHENG_SPEND_LEASE")); err == nil {
+		lease = v
+	}
+	fs.IntVar(&f.lease, "spend-lease", lease,
+		"calls of a package reserved per database write, per app and product; 1 writes every call; more serve calls\n"+
+			"from memory: exact, but up to this many unserved calls are lost if the server crashes (env ZHENG_SPEND_LEASE)")
 	fs.BoolVar(&f.demoApp, "demo-app", true, "create a demo app with a package for every product on first start")
 	fs.BoolVar(&f.noAuth, "no-auth", false,
 		"FOR BENCHMARKING ONLY: turn the gateway off; every route is open and free")
@@ -122,11 +131,12 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 		limiter = ratelimit.NewRedis(rc, "zheng:gw:rl:")
 	}
 	gw := gateway.New(st, keys, &gateway.Options{
-		Skew:    f.skew,
-		Limiter: limiter,
-		Rules:   billingRules(),
-		Now:     a.env.Now,
-		Logger:  a.log,
+		Skew:      f.skew,
+		Limiter:   limiter,
+		Rules:     billingRules(),
+		LeaseSize: int64(f.lease),
+		Now:       a.env.Now,
+		Logger:    a.log,
 	})
 	a.onClose(func() error {
 		// The server has stopped taking requests: write the queued usage.

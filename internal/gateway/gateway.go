@@ -218,7 +218,7 @@ func (g *Gateway) Wrap(product string, h http.Handler) http.Handler {
 		c, body, f := g.authenticate(ctx, r, qcc, now)
 		if f.reason == reasonNone {
 			info.AppID = c.app.ID
-			f = g.admit(ctx, c.app, now)
+			f = g.admit(ctx, c.app)
 		}
 		var ch Charge
 		if f.reason == reasonNone {
@@ -293,7 +293,7 @@ func (g *Gateway) rule(route string) Rule {
 }
 
 // admit checks the app's state and rate limit.
-func (g *Gateway) admit(ctx context.Context, app App, now time.Time) refusal {
+func (g *Gateway) admit(ctx context.Context, app App) refusal {
 	if app.Disabled {
 		return refusal{reason: reasonDisabled}
 	}

@@ -496,6 +496,9 @@ func spendRace(t *testing.T, stacks []*stack, n gateway.NewApp) {
 	if counts["200 "] != 50 || counts["405 APIG.0501"] != 450 {
 		t.Errorf("answers = %v, want 50 × 200 and 450 × 405 APIG.0501", counts)
 	}
+	for _, s := range stacks {
+		s.gw.Close(ctx) // gives back leased calls, if any were left
+	}
 	pkgs, err := stacks[0].gw.Apps().Packages(ctx, app.AppID)
 	if err != nil {
 		t.Fatal(err)
@@ -505,15 +508,27 @@ func spendRace(t *testing.T, stacks []*stack, n gateway.NewApp) {
 	}
 }
 
+// leaseModes are the two ways of spending: one store update per call, and
+// blocks of calls leased by each process.
+var leaseModes = []int64{1, 16}
+
 func TestSpendNeverOverspendsSQLite(t *testing.T) {
-	s := newStack(t, openSQLite(t), nil)
-	spendRace(t, []*stack{s}, gateway.NewApp{Name: "race", Packages: []gateway.PackageSpec{pkg("cert", 60)}})
+	for _, lease := range leaseModes {
+		t.Run(fmt.Sprintf("lease=%d", lease), func(t *testing.T) {
+			s := newStack(t, openSQLite(t), &gateway.Options{LeaseSize: lease})
+			spendRace(t, []*stack{s}, gateway.NewApp{Name: "race", Packages: []gateway.PackageSpec{pkg("cert", 60)}})
+		})
+	}
 }
 
 func TestSpendNeverOverspendsPostgres(t *testing.T) {
-	st, _ := openPostgres(t)
-	s := newStack(t, st, nil)
-	spendRace(t, []*stack{s}, gateway.NewApp{Name: "race", Packages: []gateway.PackageSpec{pkg("cert", 60)}})
+	for _, lease := range leaseModes {
+		t.Run(fmt.Sprintf("lease=%d", lease), func(t *testing.T) {
+			st, _ := openPostgres(t)
+			s := newStack(t, st, &gateway.Options{LeaseSize: lease})
+			spendRace(t, []*stack{s}, gateway.NewApp{Name: "race", Packages: []gateway.PackageSpec{pkg("cert", 60)}})
+		})
+	}
 }
 
 // redisClient returns a client for ZHENG_TEST_REDIS, or nil when unset.
@@ -536,7 +551,7 @@ func redisClient(t testing.TB) *redis.Client {
 
 // twoInstances builds two gateways on two store handles of one PostgreSQL
 // schema, sharing Redis for rate limits when ZHENG_TEST_REDIS is set.
-func twoInstances(t *testing.T) []*stack {
+func twoInstances(t *testing.T, lease int64) []*stack {
 	st1, dsn := openPostgres(t)
 	st2, err := sqlstore.Open(context.Background(), "", dsn)
 	if err != nil {
@@ -549,22 +564,26 @@ func twoInstances(t *testing.T) []*stack {
 		limiters = [2]gateway.Limiter{ratelimit.NewRedis(rc, prefix), ratelimit.NewRedis(rc, prefix)}
 	}
 	return []*stack{
-		newStack(t, st1, &gateway.Options{Limiter: limiters[0]}),
-		newStack(t, st2, &gateway.Options{Limiter: limiters[1]}),
+		newStack(t, st1, &gateway.Options{Limiter: limiters[0], LeaseSize: lease}),
+		newStack(t, st2, &gateway.Options{Limiter: limiters[1], LeaseSize: lease}),
 	}
 }
 
 func TestSpendNeverOverspendsTwoInstances(t *testing.T) {
-	stacks := twoInstances(t)
-	// A generous rate limit: the limiter runs on every call without refusing.
-	spendRace(t, stacks, gateway.NewApp{Name: "race", Packages: []gateway.PackageSpec{pkg("cert", 60)}, QPS: 1e6, Burst: 1e6})
+	for _, lease := range leaseModes {
+		t.Run(fmt.Sprintf("lease=%d", lease), func(t *testing.T) {
+			stacks := twoInstances(t, lease)
+			// A generous rate limit: the limiter runs on every call without refusing.
+			spendRace(t, stacks, gateway.NewApp{Name: "race", Packages: []gateway.PackageSpec{pkg("cert", 60)}, QPS: 1e6, Burst: 1e6})
+		})
+	}
 }
 
 func TestRateLimitSharedByTwoInstances(t *testing.T) {
 	if os.Getenv("ZHENG_TEST_REDIS") == "" {
 		t.Skip("ZHENG_TEST_REDIS not set")
 	}
-	stacks := twoInstances(t)
+	stacks := twoInstances(t, 1)
 	app := createApp(t, stacks[0].gw, gateway.NewApp{Name: "slow", Packages: []gateway.PackageSpec{pkg("cert", 1000)}, QPS: 0.001, Burst: 5})
 	ok := 0
 	for i := range 20 {
@@ -626,5 +645,62 @@ func TestUsageQueueFullDropsRecordsNotCalls(t *testing.T) {
 	pkgs, _ := s.gw.Apps().Packages(context.Background(), app.AppID)
 	if pkgs[0].Used != 10 {
 		t.Errorf("used = %d, want 10: spend does not depend on the usage queue", pkgs[0].Used)
+	}
+}
+
+func TestLeasedSpending(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, openSQLite(t), &gateway.Options{LeaseSize: 16})
+	mk := func(n gateway.NewApp) gateway.Created { return createApp(t, s.gw, n) }
+	three := mk(gateway.NewApp{Name: "three", Packages: []gateway.PackageSpec{pkg("cert", 3)}})
+	capped := mk(gateway.NewApp{Name: "capped", Packages: []gateway.PackageSpec{{Product: "cert", Calls: 100, DailyCap: 2}}})
+	many := mk(gateway.NewApp{Name: "many", Packages: []gateway.PackageSpec{pkg("cert", 100)}})
+	code := func(c gateway.Created) func(*http.Request) { return withAppCode(string(c.AppCodes[0])) }
+	const list = "/enterprise/certificate/list"
+	tests := []struct {
+		name       string
+		req        *http.Request
+		wantStatus int
+	}{
+		{"1 of 3", request("POST", list, "", code(three)), 200},
+		{"free answer", request("POST", list+"?code=400", "", code(three)), 200},
+		{"2 of 3", request("POST", list, "", code(three)), 200},
+		{"3 of 3", request("POST", list, "", code(three)), 200},
+		{"exhausted", request("POST", list, "", code(three)), 405},
+		{"1 of cap 2", request("POST", list, "", code(capped)), 200},
+		{"2 of cap 2", request("POST", list, "", code(capped)), 200},
+		{"cap reached", request("POST", list, "", code(capped)), 429},
+		{"many 1", request("POST", list, "", code(many)), 200},
+		{"many free", request("POST", list+"?code=500", "", code(many)), 200},
+		{"many 2", request("POST", list, "", code(many)), 200},
+	}
+	for _, tc := range tests {
+		if a := serve(s.handler, tc.req); a.status != tc.wantStatus {
+			t.Errorf("%s: HTTP %d %s, want %d", tc.name, a.status, a.ErrorCode, tc.wantStatus)
+		}
+	}
+	// The account view counts served calls, not the leased block.
+	a := serve(s.handler, request("GET", "/v1/account/usage", "", code(many)))
+	data, _ := json.Marshal(a.Data)
+	var u gateway.AccountUsage
+	json.Unmarshal(data, &u)
+	if len(u.Packages) != 1 || u.Packages[0].Used != 2 || u.Packages[0].Remaining != 98 {
+		t.Errorf("account usage with a lease: %s", data)
+	}
+	pkgs, _ := s.gw.Apps().Packages(ctx, many.AppID)
+	if pkgs[0].Used != 16 {
+		t.Errorf("store used while leasing = %d, want the block of 16", pkgs[0].Used)
+	}
+	if err := s.gw.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		app  gateway.Created
+		used int64
+	}{{three, 3}, {capped, 2}, {many, 2}} {
+		pkgs, _ := s.gw.Apps().Packages(ctx, c.app.AppID)
+		if pkgs[0].Used != c.used {
+			t.Errorf("%s after Close: used %d, want %d", c.app.Name, pkgs[0].Used, c.used)
+		}
 	}
 }

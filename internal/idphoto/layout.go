@@ -95,11 +95,11 @@ func layoutSheet(photo *image.RGBA, paper string, dpi int) ([]byte, error) {
 			}
 		}
 	}
-	enc, err := imageio.EncodeJPEG(sheet, dpi, imageio.KBRange{})
+	data, err := imageio.EncodeJPEGStd(sheet, 95, dpi)
 	if err != nil {
 		return nil, errf(CodeEncoding, err, "排版编码失败")
 	}
-	return enc.Data, nil
+	return data, nil
 }
 
 // String describes the plan, e.g. for the CLI.

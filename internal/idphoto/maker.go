@@ -198,7 +198,7 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 		// Where the output runs below the photo, the renderer repeats the
 		// photo's last row: say how much.
 		_, by := g.toLevel(face.Point{X: g.cx, Y: float64(img.Bounds().Max.Y)})
-		if ext := (box.Y0+float64(j.h)/box.Scale - by) * box.Scale; ext > 1 {
+		if ext := (box.Y0 + float64(j.h)/box.Scale - by) * box.Scale; ext > 1 {
 			j.report.warn(fmt.Sprintf("the photo ends under the shoulders; the torso was extended %.0f px", ext))
 		}
 	}
@@ -369,6 +369,7 @@ func (j *job) encode(res *Result, out *image.RGBA) error {
 	res.Photo, res.ContentType = enc.Data, "image/jpeg"
 	j.report.FileKB = round2(enc.KB())
 	j.report.Quality = enc.Quality
+	j.report.Chroma = enc.Chroma.String()
 	j.report.PaddingBytes = enc.Padding
 	j.report.Tried = enc.Tried
 	return nil
@@ -380,7 +381,7 @@ func triedText(tried []imageio.Attempt) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("q%d=%.1fKB", a.Quality, float64(a.Bytes)/1024)
+		s += fmt.Sprintf("q%d/%s=%.1fKB", a.Quality, a.Chroma, float64(a.Bytes)/1024)
 	}
 	return s
 }

@@ -189,7 +189,7 @@ func TestMakeCodes(t *testing.T) {
 		{"205 no face", good, nil, Config{Finder: &fakeFinder{}}, CodeNoFace},
 		{"206 chin cut off", encodeJPEG(t, lowChin.img), nil, Config{Finder: &fakeFinder{faces: []face.Face{lowChin.face}}}, CodeNoHead},
 		{"207 unknown spec", good, []string{"spec", "七寸"}, Config{}, CodeUnknownSpec},
-		{"209 impossible size", good, []string{"fileSize", "1,2"}, Config{}, CodeEncoding},
+		{"209 impossible size", good, []string{"spec", "12", "size", "1000x1400", "fileSize", "1,2"}, Config{}, CodeEncoding},
 		{"210 two faces", good, nil, Config{Finder: &fakeFinder{faces: []face.Face{p.face, second}}}, CodeUnsuitable},
 		{"210 eyes closed", good, nil, Config{Finder: &fakeFinder{faces: []face.Face{closed}}}, CodeUnsuitable},
 		{"210 profile", good, nil, Config{Finder: &fakeFinder{faces: []face.Face{profile}}}, CodeUnsuitable},

@@ -17,6 +17,7 @@ type Report struct {
 	Background   string  `json:"background"`
 	FileKB       float64 `json:"fileKB"`
 	Quality      int     `json:"quality,omitempty"`      // JPEG quality used
+	Chroma       string  `json:"chroma,omitempty"`       // JPEG chroma subsampling used
 	PaddingBytes int     `json:"paddingBytes,omitempty"` // metadata added to reach the minimum KB
 
 	// Framing measured on the output: face height (brow top to chin) and

@@ -225,7 +225,7 @@ func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }
 // photo becomes a few hundred thousand pixels before resampling. The
 // result renders the same picture.
 func prefilter(in renderInput) renderInput {
-	f := int(in.srcPer / 1.5)
+	f := int(in.srcPer)
 	if f < 2 {
 		return in
 	}
@@ -241,55 +241,13 @@ func prefilter(in renderInput) renderInput {
 		return in
 	}
 	w, h := (reg.Dx()+f-1)/f, (reg.Dy()+f-1)/f
-	src := newPixelSource(in.src)
-	rgb := image.NewRGBA(image.Rect(0, 0, w, h))
+	rgb := boxRGB(in.src, reg, f, w, h)
 	var alpha *image.Gray
 	var fg *image.NRGBA
 	if in.alpha != nil {
-		alpha = image.NewGray(rgb.Rect)
-		fg = image.NewNRGBA(rgb.Rect)
-	}
-	var fgs pixelSource
-	if in.fg != nil {
-		fgs = nrgbaSource{in.fg}
-	}
-	for by := 0; by < h; by++ {
-		for bx := 0; bx < w; bx++ {
-			var sr, sg, sbl, sa, fr, fgg, fb float32
-			n := 0
-			for y := reg.Min.Y + by*f; y < min(reg.Min.Y+(by+1)*f, reg.Max.Y); y++ {
-				for x := reg.Min.X + bx*f; x < min(reg.Min.X+(bx+1)*f, reg.Max.X); x++ {
-					r, g, b := src.rgb(x, y)
-					sr, sg, sbl = sr+r, sg+g, sbl+b
-					n++
-					if in.alpha == nil {
-						continue
-					}
-					p := image.Pt(x, y)
-					if !p.In(in.alpha.Rect) {
-						continue
-					}
-					a := float32(in.alpha.Pix[(y-in.alpha.Rect.Min.Y)*in.alpha.Stride+x-in.alpha.Rect.Min.X]) / 255
-					if a == 0 {
-						continue
-					}
-					sa += a
-					if fgs != nil && p.In(in.fg.Rect) {
-						r, g, b = fgs.rgb(x, y)
-					}
-					fr, fgg, fb = fr+a*r, fgg+a*g, fb+a*b
-				}
-			}
-			inv := 1 / float32(n)
-			o := rgb.PixOffset(bx, by)
-			rgb.Pix[o], rgb.Pix[o+1], rgb.Pix[o+2], rgb.Pix[o+3] = uint8(sr*inv+0.5), uint8(sg*inv+0.5), uint8(sbl*inv+0.5), 255
-			if alpha != nil {
-				alpha.Pix[by*alpha.Stride+bx] = uint8(clamp255(sa*inv*255) + 0.5)
-				if sa > 0 {
-					fo := fg.PixOffset(bx, by)
-					fg.Pix[fo], fg.Pix[fo+1], fg.Pix[fo+2], fg.Pix[fo+3] = uint8(clamp255(fr/sa)+0.5), uint8(clamp255(fgg/sa)+0.5), uint8(clamp255(fb/sa)+0.5), 255
-				}
-			}
+		alpha, fg = boxMatte(in.alpha, in.fg, reg, f, w, h)
+		if in.fg == nil {
+			fg = nil // render takes the colours from the photo
 		}
 	}
 	// Output → shrunk coordinates: (src − reg.Min) / f.
@@ -303,4 +261,101 @@ func prefilter(in renderInput) renderInput {
 		out.noExtend = true
 	}
 	return out
+}
+
+// boxRGB averages f×f blocks of src over reg into a w×h image, a row of
+// blocks at a time (sequential reads; YCbCr and RGBA read their planes
+// directly).
+func boxRGB(img image.Image, reg image.Rectangle, f, w, h int) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	acc := make([]float32, 3*w)
+	cnt := make([]float32, w)
+	var generic pixelSource
+	yc, isYC := img.(*image.YCbCr)
+	rgba, isRGBA := img.(*image.RGBA)
+	if !isYC && !isRGBA {
+		generic = newPixelSource(img)
+	}
+	for by := 0; by < h; by++ {
+		clear(acc)
+		clear(cnt)
+		for y := reg.Min.Y + by*f; y < min(reg.Min.Y+(by+1)*f, reg.Max.Y); y++ {
+			for x := reg.Min.X; x < reg.Max.X; x++ {
+				var r, g, b float32
+				switch {
+				case isYC:
+					yy := float32(yc.Y[yc.YOffset(x, y)])
+					ci := yc.COffset(x, y)
+					cb, cr := float32(yc.Cb[ci])-128, float32(yc.Cr[ci])-128
+					r, g, b = yy+1.402*cr, yy-0.344136*cb-0.714136*cr, yy+1.772*cb
+				case isRGBA:
+					i := rgba.PixOffset(x, y)
+					r, g, b = float32(rgba.Pix[i]), float32(rgba.Pix[i+1]), float32(rgba.Pix[i+2])
+				default:
+					r, g, b = generic.rgb(x, y)
+				}
+				bx := (x - reg.Min.X) / f
+				acc[3*bx] += r
+				acc[3*bx+1] += g
+				acc[3*bx+2] += b
+				cnt[bx]++
+			}
+		}
+		for bx := 0; bx < w; bx++ {
+			inv := 1 / cnt[bx]
+			o := out.PixOffset(bx, by)
+			out.Pix[o] = uint8(clamp255(acc[3*bx]*inv) + 0.5)
+			out.Pix[o+1] = uint8(clamp255(acc[3*bx+1]*inv) + 0.5)
+			out.Pix[o+2] = uint8(clamp255(acc[3*bx+2]*inv) + 0.5)
+			out.Pix[o+3] = 255
+		}
+	}
+	return out
+}
+
+// boxMatte shrinks the matte and the foreground like boxRGB, on the same
+// grid; the foreground is averaged weighted by alpha, so that alpha×colour
+// is preserved. Outside the matte alpha is 0.
+func boxMatte(a *image.Gray, fgImg *image.NRGBA, reg image.Rectangle, f, w, h int) (*image.Gray, *image.NRGBA) {
+	alpha := image.NewGray(image.Rect(0, 0, w, h))
+	fg := image.NewNRGBA(alpha.Rect)
+	acc := make([]float32, 4*w)
+	area := reg.Intersect(a.Rect)
+	for by := 0; by < h; by++ {
+		clear(acc)
+		y0, y1 := reg.Min.Y+by*f, min(reg.Min.Y+(by+1)*f, reg.Max.Y)
+		for y := max(y0, area.Min.Y); y < min(y1, area.Max.Y); y++ {
+			arow := a.Pix[(y-a.Rect.Min.Y)*a.Stride:]
+			for x := area.Min.X; x < area.Max.X; x++ {
+				av := arow[x-a.Rect.Min.X]
+				if av == 0 {
+					continue
+				}
+				al := float32(av) / 255
+				bx := (x - reg.Min.X) / f
+				acc[4*bx+3] += al
+				if fgImg != nil && image.Pt(x, y).In(fgImg.Rect) {
+					i := fgImg.PixOffset(x, y)
+					acc[4*bx] += al * float32(fgImg.Pix[i])
+					acc[4*bx+1] += al * float32(fgImg.Pix[i+1])
+					acc[4*bx+2] += al * float32(fgImg.Pix[i+2])
+				}
+			}
+		}
+		rows := y1 - y0
+		for bx := 0; bx < w; bx++ {
+			sa := acc[4*bx+3]
+			if sa == 0 {
+				continue
+			}
+			cols := min(reg.Min.X+(bx+1)*f, reg.Max.X) - (reg.Min.X + bx*f)
+			alpha.Pix[by*alpha.Stride+bx] = uint8(clamp255(sa/float32(rows*cols)*255) + 0.5)
+			o := fg.PixOffset(bx, by)
+			fg.Pix[o] = uint8(clamp255(acc[4*bx]/sa) + 0.5)
+			fg.Pix[o+1] = uint8(clamp255(acc[4*bx+1]/sa) + 0.5)
+			fg.Pix[o+2] = uint8(clamp255(acc[4*bx+2]/sa) + 0.5)
+			fg.Pix[o+3] = 255
+		}
+	}
+	return alpha, fg
 }

@@ -22,8 +22,9 @@ func (r KBRange) String() string { return fmt.Sprintf("%d,%d", r.Min, r.Max) }
 
 // Attempt is one encoding tried while searching for a size.
 type Attempt struct {
-	Quality int `json:"quality"`
-	Bytes   int `json:"bytes"`
+	Quality int    `json:"quality"`
+	Chroma  string `json:"chroma"`
+	Bytes   int    `json:"bytes"`
 }
 
 // RangeError reports a KB range no JPEG quality could meet.
@@ -38,7 +39,7 @@ func (e *RangeError) Error() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "q%d=%.1fKB", a.Quality, float64(a.Bytes)/1024)
+		fmt.Fprintf(&b, "q%d/%s=%.1fKB", a.Quality, a.Chroma, float64(a.Bytes)/1024)
 	}
 	return fmt.Sprintf("imageio: no JPEG within %d–%d KB (tried %s)", e.Range.Min, e.Range.Max, b.String())
 }
@@ -47,6 +48,7 @@ func (e *RangeError) Error() string {
 type Encoded struct {
 	Data    []byte
 	Quality int       // JPEG quality used (0 for PNG)
+	Chroma  Chroma    // JPEG chroma subsampling used
 	Padding int       // bytes of metadata added to reach the minimum size
 	Tried   []Attempt // the search, in order
 }
@@ -58,95 +60,103 @@ func (e *Encoded) KB() float64 { return float64(len(e.Data)) / 1024 }
 const DefaultQuality = 92
 
 // EncodeJPEG encodes img as a baseline JFIF JPEG whose density says dpi,
-// meeting kb when set: it searches the highest quality under the maximum;
-// if even quality 100 is under the minimum it adds a comment segment
-// (metadata, not trailing garbage) to reach it. An unreachable range is a
-// *RangeError listing what was tried.
+// meeting kb when set. With a maximum it looks for the best file under it:
+// full-resolution chroma (4:4:4) at quality 85 or more when that fits,
+// otherwise the highest quality with 4:2:0 chroma. Under a minimum it
+// moves up to 4:4:4 at quality 100, and if even that is too small adds a
+// comment segment (metadata, not trailing garbage). An unreachable range
+// is a *RangeError listing what was tried.
 func EncodeJPEG(img image.Image, dpi int, kb KBRange) (*Encoded, error) {
-	var tried []Attempt
-	enc := func(q int) ([]byte, error) {
-		data, err := jpegWithDensity(img, q, dpi)
-		if err != nil {
-			return nil, err
-		}
-		tried = append(tried, Attempt{Quality: q, Bytes: len(data)})
-		return data, nil
-	}
+	e := &searcher{img: img, dpi: dpi}
 	maxB, minB := kb.Max*1024, kb.Min*1024
 	if kb.Max > 0 && kb.Min > kb.Max {
 		return nil, &RangeError{Range: kb}
 	}
-	q := DefaultQuality
-	data, err := enc(q)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case maxB > 0 && len(data) > maxB:
-		// Highest quality in [1, q) that fits.
-		lo, hi, best := 1, q-1, []byte(nil)
-		bestQ := 0
-		for lo <= hi {
-			mid := (lo + hi) / 2
-			d, err := enc(mid)
-			if err != nil {
-				return nil, err
-			}
-			if len(d) <= maxB {
-				best, bestQ, lo = d, mid, mid+1
-			} else {
-				hi = mid - 1
-			}
-		}
-		if best == nil {
-			return nil, &RangeError{Range: kb, Tried: tried}
-		}
-		data, q = best, bestQ
-	case minB > 0 && len(data) < minB:
-		// Try higher qualities first: more detail beats padding.
-		for _, hq := range []int{96, 100} {
-			d, err := enc(hq)
-			if err != nil {
-				return nil, err
-			}
-			if maxB > 0 && len(d) > maxB {
-				break
-			}
-			data, q = d, hq
-			if len(d) >= minB {
-				break
-			}
+	var best *Encoded
+	if maxB == 0 {
+		best = e.enc(DefaultQuality, Chroma420)
+	} else {
+		if d := e.enc(85, Chroma444); d != nil && len(d.Data) <= maxB {
+			best = e.highest(86, 100, Chroma444, maxB, d)
+		} else {
+			best = e.highest(1, 100, Chroma420, maxB, nil)
 		}
 	}
-	out := &Encoded{Data: data, Quality: q, Tried: tried}
-	if minB > 0 && len(out.Data) < minB {
+	if e.err != nil {
+		return nil, e.err
+	}
+	if best == nil {
+		return nil, &RangeError{Range: kb, Tried: e.tried}
+	}
+	if minB > 0 && len(best.Data) < minB && (best.Quality < 100 || best.Chroma != Chroma444) {
+		// More detail beats padding.
+		if d := e.enc(100, Chroma444); d != nil && (maxB == 0 || len(d.Data) <= maxB) && len(d.Data) > len(best.Data) {
+			best = d
+		}
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	best.Tried = e.tried
+	if minB > 0 && len(best.Data) < minB {
 		// Aim a little above the minimum so rounding by the receiver
 		// (KB vs kB) cannot push the file under it.
 		target := minB + 256
 		if maxB > 0 && target > maxB {
 			target = minB
 		}
-		padded, n := padJPEG(out.Data, target)
-		out.Data, out.Padding = padded, n
+		best.Data, best.Padding = padJPEG(best.Data, target)
 	}
-	if (maxB > 0 && len(out.Data) > maxB) || (minB > 0 && len(out.Data) < minB) {
-		return nil, &RangeError{Range: kb, Tried: tried}
+	if (maxB > 0 && len(best.Data) > maxB) || (minB > 0 && len(best.Data) < minB) {
+		return nil, &RangeError{Range: kb, Tried: e.tried}
 	}
-	return out, nil
+	return best, nil
 }
 
-// jpegWithDensity encodes img and inserts a JFIF APP0 segment carrying dpi
-// right after SOI (the standard library writes none).
-func jpegWithDensity(img image.Image, q, dpi int) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(64 << 10)
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
-		return nil, fmt.Errorf("imageio: jpeg: %w", err)
+// searcher encodes one image at several settings, keeping the first error
+// (later calls are no-ops) and the list of attempts.
+type searcher struct {
+	img   image.Image
+	dpi   int
+	tried []Attempt
+	err   error
+}
+
+func (s *searcher) enc(q int, ch Chroma) *Encoded {
+	if s.err != nil {
+		return nil
 	}
-	raw := buf.Bytes()
-	if len(raw) < 2 || raw[0] != 0xFF || raw[1] != 0xD8 {
-		return nil, errors.New("imageio: jpeg: encoder wrote no SOI")
+	data, err := encodeBaseline(s.img, q, ch)
+	if err != nil {
+		s.err = err
+		return nil
 	}
+	data = withJFIF(data, s.dpi)
+	s.tried = append(s.tried, Attempt{Quality: q, Chroma: ch.String(), Bytes: len(data)})
+	return &Encoded{Data: data, Quality: q, Chroma: ch}
+}
+
+// highest binary-searches the highest quality in [lo, hi] whose file fits
+// in maxB; fallback is returned when none does.
+func (s *searcher) highest(lo, hi int, ch Chroma, maxB int, fallback *Encoded) *Encoded {
+	best := fallback
+	for lo <= hi && s.err == nil {
+		mid := (lo + hi) / 2
+		d := s.enc(mid, ch)
+		if d == nil {
+			break
+		}
+		if len(d.Data) <= maxB {
+			best, lo = d, mid+1
+		} else {
+			hi = mid - 1
+		}
+	}
+	return best
+}
+
+// withJFIF inserts a JFIF APP0 segment carrying dpi right after SOI.
+func withJFIF(raw []byte, dpi int) []byte {
 	if dpi <= 0 || dpi > 65535 {
 		dpi = 72
 	}
@@ -156,7 +166,7 @@ func jpegWithDensity(img image.Image, q, dpi int) ([]byte, error) {
 	out := make([]byte, 0, len(raw)+len(app0))
 	out = append(out, raw[:2]...)
 	out = append(out, app0...)
-	return append(out, raw[2:]...), nil
+	return append(out, raw[2:]...)
 }
 
 // padJPEG grows a JFIF file to at least target bytes with COM segments
@@ -271,4 +281,18 @@ func (s *stickyWriter) flush() error {
 		s.err = s.w.Flush()
 	}
 	return s.err
+}
+
+// EncodeJPEGStd encodes a large image (a print sheet) with the standard
+// library's faster encoder (4:2:0, its own tables) and the JFIF density.
+func EncodeJPEGStd(img image.Image, q, dpi int) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		return nil, fmt.Errorf("imageio: jpeg: %w", err)
+	}
+	raw := buf.Bytes()
+	if len(raw) < 2 || raw[0] != 0xFF || raw[1] != 0xD8 {
+		return nil, errors.New("imageio: jpeg: encoder wrote no SOI")
+	}
+	return withJFIF(raw, dpi), nil
 }

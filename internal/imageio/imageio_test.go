@@ -78,13 +78,13 @@ func TestDecode(t *testing.T) {
 	transparent := image.NewNRGBA(src.Rect) // all transparent → white
 	pal := image.NewPaletted(src.Rect, color.Palette{color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}})
 	for _, tc := range []struct {
-		name      string
-		data      []byte
-		format    Format
-		w, h      int
-		at        image.Point
-		want      color.RGBA
-		orient    int
+		name   string
+		data   []byte
+		format Format
+		w, h   int
+		at     image.Point
+		want   color.RGBA
+		orient int
 	}{
 		{"jpeg", jpg, JPEG, 40, 20, image.Pt(5, 5), color.RGBA{255, 0, 0, 255}, 1},
 		{"png", enc(t, func(b *bytes.Buffer) error { return png.Encode(b, src) }), PNG, 40, 20, image.Pt(5, 5), color.RGBA{255, 0, 0, 255}, 1},
@@ -234,6 +234,24 @@ func TestEncodeJPEG(t *testing.T) {
 				t.Errorf("re-decode: %v, %v", dec.Bounds(), err)
 			}
 		})
+	}
+	// A roomy maximum keeps full-resolution chroma; a tight one gives it up.
+	smooth := image.NewRGBA(image.Rect(0, 0, 295, 413))
+	for i := range smooth.Pix {
+		smooth.Pix[i] = uint8(i / 4 % 251)
+	}
+	for _, tc := range []struct {
+		max  int
+		want Chroma
+	}{{500, Chroma444}, {12, Chroma420}} {
+		e, err := EncodeJPEG(smooth, 300, KBRange{Max: tc.max})
+		if err != nil {
+			t.Errorf("max %d KB: %v", tc.max, err)
+			continue
+		}
+		if e.Chroma != tc.want {
+			t.Errorf("max %d KB: chroma %v, want %v (tried %v)", tc.max, e.Chroma, tc.want, e.Tried)
+		}
 	}
 	var re *RangeError
 	if _, err := EncodeJPEG(img, 300, KBRange{Min: 1, Max: 2}); !errors.As(err, &re) || len(re.Tried) < 3 {

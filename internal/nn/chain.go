@@ -102,6 +102,7 @@ func (p *plan) fuseChains(ews []*ewChain) {
 		if c := ews[si]; c != nil && len(c.ops) > 1 {
 			s.in = c.ext
 			s.run = c.runner(p, s.out[0])
+			s.elementwise = true
 		}
 		steps = append(steps, s)
 	}

@@ -37,7 +37,7 @@ type RunOptions struct {
 
 // maxPlans bounds the per-shape plan cache; callers with many input sizes pay
 // for re-planning instead of unbounded memory.
-const maxPlans = 8
+const maxPlans = 4
 
 // Model is a loaded graph model. It is immutable after load except for its plan
 // cache, and safe for concurrent Run calls.

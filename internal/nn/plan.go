@@ -43,6 +43,9 @@ type step struct {
 	in   []int // value ids
 	out  []int // value ids
 	run  kernelFn
+	// elementwise steps read each full-size input only at the index they
+	// write, so their output may overwrite such an input in place.
+	elementwise bool
 }
 
 // storage kinds
@@ -251,6 +254,7 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 			var ew *ewChain
 			if pr.ew != nil {
 				ew = &ewChain{ops: pr.ew.ops, ext: ins}
+				p.steps[len(p.steps)-1].elementwise = true
 			}
 			ews = append(ews, ew)
 		}
@@ -270,6 +274,7 @@ func buildPlan(g *graph, feeds []*Tensor) (*plan, error) {
 		}
 	}
 	p.fuseChains(ews)
+	p.reuseInPlace()
 	p.assignOffsets()
 	return p, nil
 }
@@ -289,6 +294,47 @@ func deadOuts(n *node) []int {
 		out[i] = -1
 	}
 	return out
+}
+
+// reuseInPlace lets an element-wise step write its output over a full-size
+// input whose storage has no reader after it, saving memory and cache.
+func (p *plan) reuseInPlace() {
+	last := make([]int, len(p.stores))
+	for i := range last {
+		last[i] = -1
+	}
+	for si, s := range p.steps {
+		for _, v := range s.in {
+			last[p.valStore[v]] = si
+		}
+	}
+	owners := make([][]int, len(p.stores)) // storage -> values in it
+	for v, st := range p.valStore {
+		owners[st] = append(owners[st], v)
+	}
+	for si, s := range p.steps {
+		if !s.elementwise || len(s.out) != 1 {
+			continue
+		}
+		out := p.valStore[s.out[0]]
+		if p.stores[out].kind != stArena {
+			continue
+		}
+		for _, v := range s.in {
+			in := p.valStore[v]
+			if in == out || p.stores[in].kind != stArena || last[in] != si ||
+				p.stores[in].size != p.stores[out].size || p.vals[v].size() != p.stores[out].size {
+				continue
+			}
+			for _, w := range owners[out] {
+				p.valStore[w] = in
+			}
+			owners[in] = append(owners[in], owners[out]...)
+			owners[out] = nil
+			last[in] = last[out]
+			break
+		}
+	}
 }
 
 // assignOffsets places every arena storage at an offset of one arena

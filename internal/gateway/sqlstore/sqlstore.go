@@ -207,7 +207,6 @@ CREATE TABLE gw_usage (
 	latency_us BIGINT NOT NULL,
 	client_ip TEXT NOT NULL,
 	task_no TEXT NOT NULL);
-CREATE INDEX gw_usage_app_at ON gw_usage (app_id, at);
 CREATE TABLE gw_usage_daily (
 	app_id TEXT NOT NULL,
 	product TEXT NOT NULL,
@@ -259,13 +258,13 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // queries holds every statement, rebound for the dialect once.
 type queries struct {
-	postgres                             bool
-	insertApp, insertCode, insertPackage string
-	appByID, appByKey, appByCode, apps   string
-	setDisabled, setSecret, countCodes   string
-	packages, spend, refund, take        string
-	insertUsage, upsertDaily, daily      string
-	insertMeta, selectMeta, upsertMeta   string
+	postgres                                         bool
+	insertApp, insertCode, insertPackage             string
+	appByID, appByKey, appByCode, apps               string
+	setDisabled, setSecret, countCodes               string
+	packages, spend, refund, take                    string
+	insertUsage, insertUsageFull, upsertDaily, daily string
+	insertMeta, selectMeta, upsertMeta               string
 }
 
 const appColumns = `a.id, a.name, a.app_key, a.secret, a.disabled, a.qps, a.burst, a.created_at,
@@ -305,7 +304,9 @@ WHERE id = ? AND used >= ?`)
 WHERE id = ? AND used + ? <= total AND expires_at > ?
 	AND (daily_cap = 0 OR (CASE WHEN day = ? THEN day_used ELSE 0 END) + ? <= daily_cap)
 RETURNING id`)
-	q.insertUsage = q.rebind(`INSERT INTO gw_usage (at, app_id, product, route, code, billable, latency_us, client_ip, task_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// insertUsage stays unbound: insertUsageRows appends rows, then rebinds.
+	q.insertUsage = `INSERT INTO gw_usage (at, app_id, product, route, code, billable, latency_us, client_ip, task_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	q.insertUsageFull = q.insertUsageRows(usageRowsPerInsert)
 	q.upsertDaily = q.rebind(`INSERT INTO gw_usage_daily (app_id, product, day, calls, billable) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + excluded.calls, billable = gw_usage_daily.billable + excluded.billable`)
 	q.daily = q.rebind(`SELECT app_id, product, day, calls, billable FROM gw_usage_daily WHERE app_id = ? AND day >= ? AND day <= ? ORDER BY day, product`)
@@ -313,6 +314,22 @@ ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + 
 	q.selectMeta = q.rebind(`SELECT v FROM gw_meta WHERE k = ?`)
 	q.upsertMeta = q.rebind(`INSERT INTO gw_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`)
 	return q
+}
+
+// usageRowsPerInsert is the most rows one INSERT into gw_usage carries.
+const usageRowsPerInsert = 64
+
+// insertUsageRows returns the INSERT of n usage rows.
+func (q queries) insertUsageRows(n int) string {
+	if n == usageRowsPerInsert && q.insertUsageFull != "" {
+		return q.insertUsageFull
+	}
+	var b strings.Builder
+	b.WriteString(q.insertUsage)
+	for i := 1; i < n; i++ {
+		b.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return q.rebind(b.String())
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.
@@ -650,17 +667,22 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 		return err
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, s.q.insertUsage)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	agg := make(map[dayKey][2]int64)
-	for _, u := range recs {
-		if _, err := ins.ExecContext(ctx, u.At.UnixMilli(), u.AppID, u.Product, u.Route, u.Code, b2i(u.Billable),
-			u.Latency.Microseconds(), u.ClientIP, u.TaskNo); err != nil {
+	// Multi-row inserts: per-statement overhead, not the rows, is most of
+	// the cost of a batch.
+	args := make([]any, 0, usageRowsPerInsert*9)
+	for start := 0; start < len(recs); start += usageRowsPerInsert {
+		chunk := recs[start:min(start+usageRowsPerInsert, len(recs))]
+		args = args[:0]
+		for _, u := range chunk {
+			args = append(args, u.At.UnixMilli(), u.AppID, u.Product, u.Route, u.Code, b2i(u.Billable),
+				u.Latency.Microseconds(), u.ClientIP, u.TaskNo)
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertUsageRows(len(chunk)), args...); err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}
+	}
+	agg := make(map[dayKey][2]int64)
+	for _, u := range recs {
 		k := dayKey{u.AppID, u.Product, gateway.Day(u.At)}
 		c := agg[k]
 		c[0]++

@@ -114,6 +114,34 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		}
 	})
 
+	t.Run("take", func(t *testing.T) {
+		st := open(t)
+		if err := st.CreateApp(ctx, gateway.App{ID: "a", AppKey: "k", CreatedAt: now}, nil, []gateway.Package{
+			{Product: "cert", Total: 10, DailyCap: 6, ExpiresAt: now.Add(time.Hour), CreatedAt: now},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range []int64{4, 3, 2, 9} {
+			c, err := st.Take(ctx, 1, n, now)
+			got = append(got, fmt.Sprintf("%d:%v", c.N, err == nil))
+		}
+		// 4 fits; 3 would pass the cap of 6; 2 fits; 9 exceeds what is left.
+		if fmt.Sprint(got) != "[4:true 0:false 2:true 0:false]" {
+			t.Errorf("takes = %v", got)
+		}
+		if err := st.Refund(ctx, gateway.Charge{PackageID: 1, Day: day, N: 5}); err != nil {
+			t.Fatal(err)
+		}
+		pkgs, _ := st.Packages(ctx, "a")
+		if pkgs[0].Used != 1 || pkgs[0].UsedOn(day) != 1 {
+			t.Errorf("after refunding 5 of 6: used %d, today %d; want 1 and 1", pkgs[0].Used, pkgs[0].UsedOn(day))
+		}
+		if _, err := st.Take(ctx, 1, 1, now.Add(2*time.Hour)); !errors.Is(err, gateway.ErrNoCharge) {
+			t.Errorf("take from an expired package: %v", err)
+		}
+	})
+
 	t.Run("usage", func(t *testing.T) {
 		st := open(t)
 		recs := []gateway.Usage{
@@ -133,6 +161,22 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		}
 		if fmt.Sprint(got) != fmt.Sprintf("[{a cert %s 4 2} {a cert %s 1 1}]", day, gateway.Day(now.Add(24*time.Hour))) {
 			t.Errorf("DailyUsage = %v", got)
+		}
+		// A batch larger than one multi-row INSERT.
+		big := make([]gateway.Usage, 2*usageRowsPerInsert+3)
+		for i := range big {
+			big[i] = gateway.Usage{At: now, AppID: "b", Product: "idphoto", Route: "r", Code: 200, Billable: i%2 == 0, TaskNo: fmt.Sprint(i)}
+		}
+		if err := st.WriteUsage(ctx, big); err != nil {
+			t.Fatal(err)
+		}
+		got, err = st.DailyUsage(ctx, "b", day, day)
+		if err != nil || len(got) != 1 || got[0].Calls != int64(len(big)) || got[0].Billable != int64(len(big)+1)/2 {
+			t.Errorf("DailyUsage after %d records = %v, %v", len(big), got, err)
+		}
+		var rows int
+		if err := st.r.QueryRow(`SELECT COUNT(*) FROM gw_usage WHERE app_id = 'b'`).Scan(&rows); err != nil || rows != len(big) {
+			t.Errorf("gw_usage rows = %d, %v; want %d", rows, err, len(big))
 		}
 	})
 

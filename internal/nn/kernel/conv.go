@@ -11,6 +11,9 @@ type Conv2D struct {
 	b         *gemmB
 	k         int  // reduction length KH*KW*C
 	pointwise bool // 1×1, stride 1, no padding: A is the input itself
+	// rowBlocks > 0: blocks never straddle output rows (rowBlocks per
+	// row), so that interior blocks read the image in place.
+	rowBlocks int
 	scratch   scratchPool
 }
 
@@ -27,6 +30,9 @@ func newConv2D(filter []float32, s ConvShape, e Epilogue, im *impl) *Conv2D {
 	c := &Conv2D{s: s, im: im, k: k, b: packB(filter, k, s.M, false, e)}
 	c.pointwise = s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadLeft == 0 && s.OutH == s.H && s.OutW == s.W
+	if !c.pointwise && s.DilationW == 1 {
+		c.rowBlocks = (s.OutW + im.mr - 1) / im.mr
+	}
 	c.scratch.size = im.mr*k + maxMR*nr
 	return c
 }
@@ -38,7 +44,11 @@ func (c *Conv2D) Run(dst, src []float32, threads int) {
 	mustLen("conv2d dst", len(dst), rows*s.M)
 	mustLen("conv2d src", len(src), s.N*s.H*s.W*s.C)
 	threads = threadsFor(threads, 2*rows*s.M*c.k)
-	sp := newSplit((rows+c.im.mr-1)/c.im.mr, c.b.panels(), threads)
+	blocks := (rows + c.im.mr - 1) / c.im.mr
+	if c.rowBlocks > 0 {
+		blocks = s.N * s.OutH * c.rowBlocks
+	}
+	sp := newSplit(blocks, c.b.panels(), threads)
 	if threads <= 1 {
 		c.work(dst, src, sp, 0, sp.units())
 		return
@@ -56,6 +66,10 @@ func (c *Conv2D) work(dst, src []float32, sp split, lo, hi int) {
 	scr, tile := (*buf)[:mr*c.k], (*buf)[mr*c.k:]
 	for u := lo; u < hi; u++ {
 		rb, p0, p1 := sp.unit(u)
+		if c.rowBlocks > 0 {
+			c.rowBlock(dst, src, scr, tile, rb, p0, p1)
+			continue
+		}
 		r0 := rb * mr
 		n := min(mr, rows-r0)
 		out := dst[r0*s.M:]
@@ -70,6 +84,37 @@ func (c *Conv2D) work(dst, src []float32, sp split, lo, hi int) {
 			c.im.block(c.b, matrixView(scr, c.k, 1), n, out, s.M, p0, p1, tile)
 		}
 	}
+}
+
+// rowBlock computes block rb of an output-row-aligned split. A full block
+// whose taps all fall inside the image reads them in place: for tap row kh,
+// pixel i's taps are KW*C consecutive floats at a fixed stride, so the
+// block is a GEMM over KH segments of the image. Other blocks go through
+// im2col.
+func (c *Conv2D) rowBlock(dst, src, scr, tile []float32, rb, p0, p1 int) {
+	s := &c.s
+	mr := c.im.mr
+	q, bx := rb/c.rowBlocks, rb%c.rowBlocks // q: output row over the batch
+	n, oy := q/s.OutH, q%s.OutH
+	ox0 := bx * mr
+	npix := min(mr, s.OutW-ox0)
+	r0 := q*s.OutW + ox0
+	out := dst[r0*s.M:]
+	kh0, kh1 := taps(oy, s.StrideH, s.DilationH, s.PadTop, s.KH, s.H)
+	kw0, _ := taps(ox0, s.StrideW, 1, s.PadLeft, s.KW, s.W)
+	_, kw1 := taps(ox0+npix-1, s.StrideW, 1, s.PadLeft, s.KW, s.W)
+	if npix == mr && kh0 == 0 && kh1 == s.KH && kw0 == 0 && kw1 == s.KW {
+		iy0, ix0 := oy*s.StrideH-s.PadTop, ox0*s.StrideW-s.PadLeft
+		a := aView{
+			a:   src[((n*s.H+iy0)*s.W+ix0)*s.C:],
+			lda: s.StrideW * s.C, astep: 1,
+			segs: s.KH, segStride: s.DilationH * s.W * s.C,
+		}
+		c.im.block(c.b, a, npix, out, s.M, p0, p1, tile)
+		return
+	}
+	c.im2col(scr, src, r0, npix, mr)
+	c.im.block(c.b, matrixView(scr, c.k, 1), npix, out, s.M, p0, p1, tile)
 }
 
 // im2col writes the receptive fields of output pixels [r0, r0+n) as rows

@@ -8,7 +8,8 @@
 // Pixels go in groups of 8, 4, then 1 (one accumulator per pixel:
 // independent chains hide FMA latency and each filter load serves the whole
 // group); for each group, channels go in blocks of 8 so that the
-// group's input stays in dwy1.
+// group's input stays in dwy1. A lone pixel takes four channel blocks at a
+// time instead, for the same independence.
 TEXT ·dwavx2(SB), NOSPLIT, $0-112
 	MOVQ clamp+32(FP), AX
 	VBROADCASTSS (AX), Y14
@@ -185,6 +186,59 @@ dwy1pix:
 	JZ    dwydone
 	XORQ BX, BX
 
+dwy1q:
+	LEAQ 128(BX), AX
+	CMPQ AX, R8
+	JGT  dwy1ch
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Y0
+	VMOVUPS 32(AX)(BX*1), Y1
+	VMOVUPS 64(AX)(BX*1), Y2
+	VMOVUPS 96(AX)(BX*1), Y3
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwy1qrow:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwy1qtap:
+	VMOVUPS (R14), Y8
+	VMOVUPS 32(R14), Y9
+	VMOVUPS 64(R14), Y10
+	VMOVUPS 96(R14), Y11
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y9, Y1
+	VFMADD231PS 64(AX), Y10, Y2
+	VFMADD231PS 96(AX), Y11, Y3
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwy1qtap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwy1qrow
+
+	LEAQ (DI)(BX*1), R13
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VMAXPS Y14, Y1, Y1
+	VMINPS Y15, Y1, Y1
+	VMOVUPS Y1, 32(R13)
+	VMAXPS Y14, Y2, Y2
+	VMINPS Y15, Y2, Y2
+	VMOVUPS Y2, 64(R13)
+	VMAXPS Y14, Y3, Y3
+	VMINPS Y15, Y3, Y3
+	VMOVUPS Y3, 96(R13)
+	ADDQ $128, BX
+	JMP  dwy1q
+
 dwy1ch:
 	CMPQ BX, R8
 	JGE  dwy1next
@@ -238,7 +292,8 @@ dwydone:
 // Pixels go in groups of 8, 4, then 1 (one accumulator per pixel:
 // independent chains hide FMA latency and each filter load serves the whole
 // group); for each group, channels go in blocks of 16 so that the
-// group's input stays in dwz1.
+// group's input stays in dwz1. A lone pixel takes four channel blocks at a
+// time instead, for the same independence.
 TEXT ·dwavx512(SB), NOSPLIT, $0-112
 	MOVQ clamp+32(FP), AX
 	VBROADCASTSS (AX), Z14
@@ -414,6 +469,59 @@ dwz1pix:
 	TESTQ DX, DX
 	JZ    dwzdone
 	XORQ BX, BX
+
+dwz1q:
+	LEAQ 256(BX), AX
+	CMPQ AX, R8
+	JGT  dwz1ch
+	MOVQ bias+24(FP), AX
+	VMOVUPS (AX)(BX*1), Z0
+	VMOVUPS 64(AX)(BX*1), Z1
+	VMOVUPS 128(AX)(BX*1), Z2
+	VMOVUPS 192(AX)(BX*1), Z3
+	LEAQ (SI)(BX*1), R13
+	MOVQ filter+16(FP), R10
+	ADDQ BX, R10
+	MOVQ kh+64(FP), CX
+
+dwz1qrow:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwz1qtap:
+	VMOVUPS (R14), Z8
+	VMOVUPS 64(R14), Z9
+	VMOVUPS 128(R14), Z10
+	VMOVUPS 192(R14), Z11
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS 64(AX), Z9, Z1
+	VFMADD231PS 128(AX), Z10, Z2
+	VFMADD231PS 192(AX), Z11, Z3
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwz1qtap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwz1qrow
+
+	LEAQ (DI)(BX*1), R13
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, (R13)
+	VMAXPS Z14, Z1, Z1
+	VMINPS Z15, Z1, Z1
+	VMOVUPS Z1, 64(R13)
+	VMAXPS Z14, Z2, Z2
+	VMINPS Z15, Z2, Z2
+	VMOVUPS Z2, 128(R13)
+	VMAXPS Z14, Z3, Z3
+	VMINPS Z15, Z3, Z3
+	VMOVUPS Z3, 192(R13)
+	ADDQ $256, BX
+	JMP  dwz1q
 
 dwz1ch:
 	CMPQ BX, R8

@@ -90,6 +90,13 @@ var convCases = []struct {
 	{"3x3-stride3-c9-m32", conv(1, 12, 12, 9, 3, 3, 32, 3, 1, 0)},
 	{"asym-pad-stride-mix", convAsym(2, 7, 10, 5, 3, 2, 18, 2, 1, 1, 2, 0, 1, 1, 1)},
 	{"big-k-3x3-c64-m48", conv(1, 6, 7, 64, 3, 3, 48, 1, 1, 1)},
+	// Rows wide enough for whole interior blocks of 12 pixels, which read
+	// the image in place instead of through im2col.
+	{"wide-3x3-s1-c5-m20", conv(1, 5, 30, 5, 3, 3, 20, 1, 1, 1)},
+	{"wide-stem-3x3-s2-c3-m16", conv(2, 9, 60, 3, 3, 3, 16, 2, 1, 1)},
+	{"wide-5x5-s1-c4-m40", conv(1, 7, 28, 4, 5, 5, 40, 1, 1, 2)},
+	{"wide-dilated-rows-c6-m12", convAsym(1, 9, 30, 6, 3, 3, 12, 1, 1, 2, 1, 2, 2, 1, 1)},
+	{"wide-3x3-s2-c24-m64", conv(1, 8, 50, 24, 3, 3, 64, 2, 1, 1)},
 }
 
 func TestConv2DMatchesReference(t *testing.T) {
