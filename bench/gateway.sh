@@ -99,7 +99,12 @@ $(printf '%s' "$cr" | sha256sum | cut -c1-64)"
   done <"$WORK/ids.txt" >"$WORK/signed.txt"
 }
 
-# run MODE ROUTE: warm up, then measure; prints "requests/s p99-latency".
+# cpu_ticks prints the server's user+system CPU time in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+
+# run MODE ROUTE: warm up, then measure; prints "requests/s p99-latency
+# server-CPU-µs-per-request". CPU per request is the steadier figure when
+# other work shares the machine: throughput moves with the neighbours' load.
 run() {
   local mode=$1 route=$2 keys="$WORK/ids.txt" out
   [ "$mode" = apig ] && keys="$WORK/signed.txt"
@@ -108,41 +113,51 @@ run() {
   token=$(printf '%s' "$APPKEY$ts$SECRET" | md5sum | cut -c1-32 | tr a-f A-F)
   export MODE=$mode ROUTE=$route KEYS=$keys APPCODE APPKEY TS=$ts TOKEN=$token
   wrk -t"$THREADS" -c"$CONNS" -d3s -s "$here/gateway.lua" "$BASE" >/dev/null
+  local t0 t1
+  t0=$(cpu_ticks)
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/gateway.lua" "$BASE")
+  t1=$(cpu_ticks)
   echo "$out" >>"$WORK/wrk.log"
   if ! grep -q "envelope errors: 0 of" <<<"$out"; then
     echo "errors in mode $mode:" >&2; grep "envelope errors" <<<"$out" >&2
   fi
-  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out")"
+  local n hz
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  hz=$(getconf CLK_TCK)
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out") $(awk -v d=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.0f", d / hz * 1e6 / n}')"
 }
 
-declare -A sum_on sum_off
+declare -A sum_on sum_off cpu_on cpu_off
 echo "== measure: $ROUNDS rounds × (off, on per lease) per mode, $DURATION each, $THREADS threads, $CONNS connections"
-printf "%-6s %-8s %-14s %12s %10s\n" round mode gateway req/s p99
+printf "%-6s %-8s %-14s %10s %10s %12s\n" round mode gateway req/s p99 "CPU µs/req"
 for round in $(seq "$ROUNDS"); do
   for mode in $MODES; do
     route=jumei
     [ "$mode" = qcc ] && route=qcc
     start_server --no-auth
-    read -r off p99off < <(run off $route)
+    read -r off p99off cpuoff < <(run off $route)
     stop_server
-    printf "%-6s %-8s %-14s %12s %10s\n" "$round" "$mode" off "$off" "$p99off"
+    printf "%-6s %-8s %-14s %10s %10s %12s\n" "$round" "$mode" off "$off" "$p99off" "$cpuoff"
     sum_off[$mode]=$(awk -v a="${sum_off[$mode]:-0}" -v b="$off" 'BEGIN{print a+b}')
+    cpu_off[$mode]=$(awk -v a="${cpu_off[$mode]:-0}" -v b="$cpuoff" 'BEGIN{print a+b}')
     for lease in $LEASES; do
       start_server --spend-lease "$lease"
       if [ "$mode" = apig ]; then sign_all; fi
-      read -r on p99on < <(run "$mode" $route)
+      read -r on p99on cpuon < <(run "$mode" $route)
       stop_server
-      printf "%-6s %-8s %-14s %12s %10s\n" "$round" "$mode" "on lease=$lease" "$on" "$p99on"
+      printf "%-6s %-8s %-14s %10s %10s %12s\n" "$round" "$mode" "on lease=$lease" "$on" "$p99on" "$cpuon"
       sum_on[$mode/$lease]=$(awk -v a="${sum_on[$mode/$lease]:-0}" -v b="$on" 'BEGIN{print a+b}')
+      cpu_on[$mode/$lease]=$(awk -v a="${cpu_on[$mode/$lease]:-0}" -v b="$cpuon" 'BEGIN{print a+b}')
     done
   done
 done
-echo "== on/off throughput (mean over rounds); the gateway's cost is 1 - ratio"
+echo "== on/off (means over rounds): throughput ratio, and server CPU per request"
 for mode in $MODES; do
   for lease in $LEASES; do
-    awk -v m="$mode" -v l="$lease" -v on="${sum_on[$mode/$lease]}" -v off="${sum_off[$mode]}" -v n="$ROUNDS" \
-      'BEGIN{printf "%-8s lease=%-3s off %7.0f req/s  on %7.0f req/s  ratio %.3f  cost %5.1f %%\n", m, l, off/n, on/n, on/off, 100*(1-on/off)}'
+    awk -v m="$mode" -v l="$lease" -v on="${sum_on[$mode/$lease]}" -v off="${sum_off[$mode]}" \
+      -v con="${cpu_on[$mode/$lease]}" -v coff="${cpu_off[$mode]}" -v n="$ROUNDS" \
+      'BEGIN{printf "%-8s lease=%-3s req/s off %6.0f on %6.0f ratio %.3f (cost %5.1f %%) | CPU µs/req off %4.0f on %4.0f (cost %5.1f %%)\n",
+        m, l, off/n, on/n, on/off, 100*(1-on/off), coff/n, con/n, 100*(con/coff-1)}'
   done
 done
 "$zheng" app show --data-dir "$WORK/data" "$APPKEY" | head -6

@@ -102,6 +102,7 @@ run_backend() {
     ROUTE=$route KEYS=$(keys_for "$route") wrk -t"$THREADS" -c"$CONNS" -d5s -s "$here/http.lua" "http://127.0.0.1:$PORT" >/dev/null
     echo "-- $backend $route"
     ROUTE=$route KEYS=$(keys_for "$route") wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/http.lua" "http://127.0.0.1:$PORT"
+    echo "server RSS $(awk '/VmRSS/ {print $2, $3}' "/proc/$server_pid/status"), peak so far $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
   done
   echo "-- $backend server peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
   kill "$server_pid"

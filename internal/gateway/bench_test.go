@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,13 @@ import (
 // (one conditional UPDATE), run a stub handler, queue the usage record.
 // mode=open is the same route without the gateway.
 func BenchmarkGateway(b *testing.B) {
-	s := newStack(b, openSQLite(b), &gateway.Options{UsageQueue: 1 << 16})
+	for _, lease := range []int64{1, 32} {
+		b.Run(fmt.Sprintf("lease=%d", lease), func(b *testing.B) { benchmarkGateway(b, lease) })
+	}
+}
+
+func benchmarkGateway(b *testing.B, lease int64) {
+	s := newStack(b, openSQLite(b), &gateway.Options{UsageQueue: 1 << 16, LeaseSize: lease})
 	app := createApp(b, s.gw, gateway.NewApp{Name: "bench", Packages: []gateway.PackageSpec{pkg("cert", 1<<40)}})
 	key, secret := app.AppKey, string(app.AppSecret)
 	body := []byte("keyword=%E5%8D%8E%E4%B8%BA&pageNo=1&pageSize=10")

@@ -7,6 +7,7 @@
 package idphoto
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -186,6 +187,11 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	if g.personAt(mr.Alpha) < 0.5 {
 		return nil, errf(CodeNoFace, nil, "未检测到人像")
 	}
+	// Matte blobs not joined to this person (a flag, a bystander) go.
+	sx, sy := g.toSrc(g.centerX, (g.browY+g.chinY)/2)
+	if frac := keepPerson(mr.Alpha, image.Pt(int(sx), int(sy)), 0.06*g.faceH); frac > 0.005 {
+		j.report.warn(fmt.Sprintf("removed %.1f%% of the matte not connected to the person", 100*frac))
+	}
 	crown, cut := g.crownFromMatte(img.Bounds(), mr.Alpha)
 	if cut {
 		j.report.warn("hair touches the photo's top edge; the space above is filled with background")
@@ -349,12 +355,12 @@ func (j *job) matteROI(img image.Image, g *geom, box cropBox) image.Rectangle {
 
 func (j *job) encode(res *Result, out *image.RGBA) error {
 	if j.req.Format == "png" {
-		var buf bytesBuffer
+		var buf bytes.Buffer
 		if err := imageio.EncodePNG(&buf, out, j.dpi); err != nil {
 			return errf(CodeEncoding, err, "PNG编码失败")
 		}
-		res.Photo, res.ContentType = buf.b, "image/png"
-		j.report.FileKB = round2(float64(len(buf.b)) / 1024)
+		res.Photo, res.ContentType = buf.Bytes(), "image/png"
+		j.report.FileKB = round2(float64(buf.Len()) / 1024)
 		return nil
 	}
 	kb := j.req.KB
@@ -385,9 +391,5 @@ func triedText(tried []imageio.Attempt) string {
 	}
 	return s
 }
-
-type bytesBuffer struct{ b []byte }
-
-func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -97,6 +97,14 @@ func grayBilinear(m *image.Gray, x, y float64) float32 {
 	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
 	ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
 	at := func(x, y int) float32 {
+		// The tap just past an edge repeats the edge, so the last row or
+		// column is not half-transparent; further out is 0.
+		if x == b.Min.X-1 || x == b.Max.X {
+			x = clampInt(x, b.Min.X, b.Max.X-1)
+		}
+		if y == b.Min.Y-1 || y == b.Max.Y {
+			y = clampInt(y, b.Min.Y, b.Max.Y-1)
+		}
 		if x < b.Min.X || y < b.Min.Y || x >= b.Max.X || y >= b.Max.Y {
 			return 0
 		}
@@ -169,6 +177,53 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 	out := image.NewRGBA(image.Rect(0, 0, in.w, in.h))
 	cov := image.NewGray(out.Rect)
 	inv := 1 / float32(n*n)
+	// sample returns alpha and alpha-weighted colour at a source point.
+	sample := func(x, y float64) (r, g, b, a float32) {
+		if x < float64(sb.Min.X) || y < float64(sb.Min.Y) || x >= float64(sb.Max.X) || y >= float64(sb.Max.Y) {
+			return 0, 0, 0, 0 // outside the photo: background
+		}
+		a = 1
+		if in.alpha != nil {
+			if a = grayBilinear(in.alpha, x, y); a <= 0 {
+				return 0, 0, 0, 0
+			}
+		}
+		if fgs != nil && image.Pt(int(x), int(y)).In(in.fg.Rect) {
+			r, g, b = bilinear(fgs, in.fg.Rect, x, y)
+		} else {
+			r, g, b = bilinear(src, sb, x, y)
+		}
+		return a * r, a * g, a * b, a
+	}
+	last := float64(sb.Max.Y) - 0.5
+	// Prefix sums of the photo's last row (alpha-weighted colour, alpha),
+	// for the torso extension below.
+	rowW := sb.Dx()
+	pre := make([][4]float32, rowW+1)
+	if !in.noExtend {
+		for x := 0; x < rowW; x++ {
+			r, g, b, a := sample(float64(sb.Min.X+x)+0.5, last)
+			p := pre[x]
+			pre[x+1] = [4]float32{p[0] + r, p[1] + g, p[2] + b, p[3] + a}
+		}
+	}
+	// rowBox averages the last row over [x0, x1) in source x; outside the
+	// photo counts as background.
+	rowBox := func(x0, x1 float64) (r, g, b, a float32) {
+		width := float32(x1 - x0)
+		i0 := clampInt(int(math.Round(x0))-sb.Min.X, 0, rowW)
+		i1 := clampInt(int(math.Round(x1))-sb.Min.X, 0, rowW)
+		if i1 <= i0 {
+			i1 = min(i0+1, rowW)
+			i0 = i1 - 1
+			width = 1
+			if i0 < 0 || x0 >= float64(sb.Max.X) || x1 <= float64(sb.Min.X) {
+				return 0, 0, 0, 0
+			}
+		}
+		d := [4]float32{pre[i1][0] - pre[i0][0], pre[i1][1] - pre[i0][1], pre[i1][2] - pre[i0][2], pre[i1][3] - pre[i0][3]}
+		return d[0] / width, d[1] / width, d[2] / width, d[3] / width
+	}
 	for v := 0; v < in.h; v++ {
 		bgc := in.bg.At(v, in.h)
 		bgr, bgg, bgb := float32(bgc.R), float32(bgc.G), float32(bgc.B)
@@ -178,30 +233,17 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 				for i := 0; i < n; i++ {
 					x, y := in.toSrc.apply(float64(u)+(float64(i)+0.5)/float64(n), float64(v)+(float64(j)+0.5)/float64(n))
 					if y >= float64(sb.Max.Y) && !in.noExtend {
-						// Below the photo: repeat its last row, extending the
-						// torso (or the background) rather than cutting it.
-						y = float64(sb.Max.Y) - 0.5
+						// Below the photo: continue its last row downwards,
+						// blurred sideways more the further it goes, so the
+						// torso fades on instead of ending in a cut or in
+						// sharp streaks.
+						spread := 0.4*(y-last) + 0.5
+						r, g, b, a := rowBox(x-spread, x+spread)
+						sr, sg, sbl, sa = sr+r, sg+g, sbl+b, sa+a
+						continue
 					}
-					if x < float64(sb.Min.X) || y < float64(sb.Min.Y) || x >= float64(sb.Max.X) || y >= float64(sb.Max.Y) {
-						continue // outside the photo: background
-					}
-					a := float32(1)
-					if in.alpha != nil {
-						a = grayBilinear(in.alpha, x, y)
-						if a <= 0 {
-							continue
-						}
-					}
-					var r, g, b float32
-					if fgs != nil && image.Pt(int(x), int(y)).In(in.fg.Rect) {
-						r, g, b = bilinear(fgs, in.fg.Rect, x, y)
-					} else {
-						r, g, b = bilinear(src, sb, x, y)
-					}
-					sr += a * r
-					sg += a * g
-					sbl += a * b
-					sa += a
+					r, g, b, a := sample(x, y)
+					sr, sg, sbl, sa = sr+r, sg+g, sbl+b, sa+a
 				}
 			}
 			sr, sg, sbl, sa = sr*inv, sg*inv, sbl*inv, sa*inv
@@ -245,10 +287,8 @@ func prefilter(in renderInput) renderInput {
 	var alpha *image.Gray
 	var fg *image.NRGBA
 	if in.alpha != nil {
+		// A nil foreground makes render take the colours from the photo.
 		alpha, fg = boxMatte(in.alpha, in.fg, reg, f, w, h)
-		if in.fg == nil {
-			fg = nil // render takes the colours from the photo
-		}
 	}
 	// Output → shrunk coordinates: (src − reg.Min) / f.
 	t := in.toSrc
@@ -275,6 +315,40 @@ func boxRGB(img image.Image, reg image.Rectangle, f, w, h int) *image.RGBA {
 	rgba, isRGBA := img.(*image.RGBA)
 	if !isYC && !isRGBA {
 		generic = newPixelSource(img)
+	}
+	if isYC {
+		// Colour conversion is linear: average Y, Cb and Cr, convert once
+		// per block.
+		for by := 0; by < h; by++ {
+			clear(acc)
+			clear(cnt)
+			for y := reg.Min.Y + by*f; y < min(reg.Min.Y+(by+1)*f, reg.Max.Y); y++ {
+				yrow := yc.Y[yc.YOffset(reg.Min.X, y):]
+				for x := reg.Min.X; x < reg.Max.X; x++ {
+					bx := (x - reg.Min.X) / f
+					acc[3*bx] += float32(yrow[x-reg.Min.X])
+					var ci int
+					if yc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+						ci = (y/2-yc.Rect.Min.Y/2)*yc.CStride + (x/2 - yc.Rect.Min.X/2)
+					} else {
+						ci = yc.COffset(x, y)
+					}
+					acc[3*bx+1] += float32(yc.Cb[ci])
+					acc[3*bx+2] += float32(yc.Cr[ci])
+					cnt[bx]++
+				}
+			}
+			for bx := 0; bx < w; bx++ {
+				inv := 1 / cnt[bx]
+				yy, cb, cr := acc[3*bx]*inv, acc[3*bx+1]*inv-128, acc[3*bx+2]*inv-128
+				o := out.PixOffset(bx, by)
+				out.Pix[o] = uint8(clamp255(yy+1.402*cr) + 0.5)
+				out.Pix[o+1] = uint8(clamp255(yy-0.344136*cb-0.714136*cr) + 0.5)
+				out.Pix[o+2] = uint8(clamp255(yy+1.772*cb) + 0.5)
+				out.Pix[o+3] = 255
+			}
+		}
+		return out
 	}
 	for by := 0; by < h; by++ {
 		clear(acc)
@@ -321,6 +395,9 @@ func boxMatte(a *image.Gray, fgImg *image.NRGBA, reg image.Rectangle, f, w, h in
 	fg := image.NewNRGBA(alpha.Rect)
 	acc := make([]float32, 4*w)
 	area := reg.Intersect(a.Rect)
+	// The foreground covers the matte's region (package matte's contract);
+	// otherwise colours come from the photo.
+	fgOK := fgImg != nil && area.In(fgImg.Rect)
 	for by := 0; by < h; by++ {
 		clear(acc)
 		y0, y1 := reg.Min.Y+by*f, min(reg.Min.Y+(by+1)*f, reg.Max.Y)
@@ -334,7 +411,7 @@ func boxMatte(a *image.Gray, fgImg *image.NRGBA, reg image.Rectangle, f, w, h in
 				al := float32(av) / 255
 				bx := (x - reg.Min.X) / f
 				acc[4*bx+3] += al
-				if fgImg != nil && image.Pt(x, y).In(fgImg.Rect) {
+				if fgOK {
 					i := fgImg.PixOffset(x, y)
 					acc[4*bx] += al * float32(fgImg.Pix[i])
 					acc[4*bx+1] += al * float32(fgImg.Pix[i+1])
@@ -356,6 +433,9 @@ func boxMatte(a *image.Gray, fgImg *image.NRGBA, reg image.Rectangle, f, w, h in
 			fg.Pix[o+2] = uint8(clamp255(acc[4*bx+2]/sa) + 0.5)
 			fg.Pix[o+3] = 255
 		}
+	}
+	if !fgOK {
+		fg = nil
 	}
 	return alpha, fg
 }

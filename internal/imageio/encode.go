@@ -118,6 +118,7 @@ func EncodeJPEG(img image.Image, dpi int, kb KBRange) (*Encoded, error) {
 type searcher struct {
 	img   image.Image
 	dpi   int
+	dct   [2]*dctImage // per Chroma: the transform is done once
 	tried []Attempt
 	err   error
 }
@@ -126,12 +127,12 @@ func (s *searcher) enc(q int, ch Chroma) *Encoded {
 	if s.err != nil {
 		return nil
 	}
-	data, err := encodeBaseline(s.img, q, ch)
-	if err != nil {
-		s.err = err
-		return nil
+	if s.dct[ch] == nil {
+		if s.dct[ch], s.err = transform(s.img, ch); s.err != nil {
+			return nil
+		}
 	}
-	data = withJFIF(data, s.dpi)
+	data := withJFIF(s.dct[ch].encode(q), s.dpi)
 	s.tried = append(s.tried, Attempt{Quality: q, Chroma: ch.String(), Bytes: len(data)})
 	return &Encoded{Data: data, Quality: q, Chroma: ch}
 }

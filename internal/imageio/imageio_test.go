@@ -292,3 +292,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeCMYKAndGray16(t *testing.T) {
+	cmyk := image.NewCMYK(image.Rect(0, 0, 4, 4))
+	for i := 0; i < len(cmyk.Pix); i += 4 {
+		cmyk.Pix[i], cmyk.Pix[i+1], cmyk.Pix[i+2], cmyk.Pix[i+3] = 0, 255, 255, 0 // pure red
+	}
+	g16 := image.NewGray16(image.Rect(0, 0, 4, 4))
+	for i := 0; i < len(g16.Pix); i += 2 {
+		g16.Pix[i] = 0x80
+	}
+	for _, tc := range []struct {
+		img  image.Image
+		want color.RGBA
+	}{
+		{cmyk, color.RGBA{255, 0, 0, 255}},
+		{g16, color.RGBA{128, 128, 128, 255}},
+	} {
+		out, _ := normalize(tc.img, 1)
+		got := color.RGBAModel.Convert(out.At(1, 1)).(color.RGBA)
+		if maxDiff(got, tc.want) > 1 {
+			t.Errorf("%T: %v, want %v", tc.img, got, tc.want)
+		}
+	}
+}

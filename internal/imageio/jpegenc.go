@@ -54,14 +54,14 @@ var (
 		35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
 		58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 	}
-	dctCos = func() (c [8][8]float64) {
+	dctCos32 = func() (c [8][8]float32) {
 		for x := 0; x < 8; x++ {
 			for u := 0; u < 8; u++ {
 				k := 0.5
 				if u == 0 {
 					k = 0.5 / math.Sqrt2
 				}
-				c[u][x] = k * math.Cos(float64(2*x+1)*float64(u)*math.Pi/16)
+				c[u][x] = float32(k * math.Cos(float64(2*x+1)*float64(u)*math.Pi/16))
 			}
 		}
 		return
@@ -88,11 +88,19 @@ type symbol struct {
 	bits  uint16 // their value
 }
 
-// encodeBaseline writes a baseline JPEG (no JFIF segment: the caller adds
-// it) with the given quality and chroma subsampling, and Huffman tables
-// built for this image, which makes files smaller than the standard's
-// example tables would.
-func encodeBaseline(img image.Image, q int, ch Chroma) ([]byte, error) {
+// dctImage is an image transformed once for a chroma subsampling: the
+// DCT coefficients of every block in scan order, ready to be quantised at
+// any quality (the quality search re-uses it).
+type dctImage struct {
+	w, h   int
+	chroma Chroma
+	blocks [][64]float32 // in MCU order: Y blocks, then Cb, then Cr
+	luma   []bool        // per block: a Y block
+}
+
+// transform converts img to YCbCr (chroma halved for 4:2:0), pads it to
+// whole MCUs by repeating the edge, and takes every block's DCT.
+func transform(img image.Image, ch Chroma) (*dctImage, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w <= 0 || h <= 0 || w > 65535 || h > 65535 {
@@ -103,7 +111,6 @@ func encodeBaseline(img image.Image, q int, ch Chroma) ([]byte, error) {
 		mcu = 16
 	}
 	pw, ph := (w+mcu-1)/mcu*mcu, (h+mcu-1)/mcu*mcu
-	// Planes padded to whole MCUs by repeating the edge.
 	Y := make([]float32, pw*ph)
 	Cb := make([]float32, pw*ph)
 	Cr := make([]float32, pw*ph)
@@ -118,45 +125,98 @@ func encodeBaseline(img image.Image, q int, ch Chroma) ([]byte, error) {
 			Cr[i] = 0.5*r - 0.418688*g - 0.081312*bl
 		}
 	}
-	cw, chh := pw, ph
+	cw := pw
 	if ch == Chroma420 {
-		cw, chh = pw/2, ph/2
+		cw = pw / 2
 		Cb, Cr = halve(Cb, pw, ph), halve(Cr, pw, ph)
 	}
-	lq, cq := scaledQuant(&lumaQuant, q), scaledQuant(&chromaQuant, q)
-
-	var syms []symbol
-	var prevY, prevCb, prevCr int
-	block := func(plane []float32, stride, x0, y0 int, qt *[64]int, dcTable uint8, prev *int) {
-		var blk, tmp [64]float64
+	d := &dctImage{w: w, h: h, chroma: ch}
+	add := func(plane []float32, stride, x0, y0 int, luma bool) {
+		var tmp [64]float32
 		for y := 0; y < 8; y++ {
-			row := plane[(y0+y)*stride+x0:]
-			for x := 0; x < 8; x++ {
-				blk[y*8+x] = float64(row[x])
+			row := plane[(y0+y)*stride+x0 : (y0+y)*stride+x0+8]
+			for u := 0; u < 8; u++ {
+				c := &dctCos32[u]
+				tmp[y*8+u] = c[0]*row[0] + c[1]*row[1] + c[2]*row[2] + c[3]*row[3] +
+					c[4]*row[4] + c[5]*row[5] + c[6]*row[6] + c[7]*row[7]
 			}
 		}
-		// Separable 2-D DCT-II.
-		for y := 0; y < 8; y++ {
+		var out [64]float32
+		for v := 0; v < 8; v++ {
+			c := &dctCos32[v]
 			for u := 0; u < 8; u++ {
-				s := 0.0
-				for x := 0; x < 8; x++ {
-					s += dctCos[u][x] * blk[y*8+x]
+				out[v*8+u] = c[0]*tmp[u] + c[1]*tmp[8+u] + c[2]*tmp[16+u] + c[3]*tmp[24+u] +
+					c[4]*tmp[32+u] + c[5]*tmp[40+u] + c[6]*tmp[48+u] + c[7]*tmp[56+u]
+			}
+		}
+		d.blocks = append(d.blocks, out)
+		d.luma = append(d.luma, luma)
+	}
+	for my := 0; my < ph; my += mcu {
+		for mx := 0; mx < pw; mx += mcu {
+			for by := 0; by < mcu; by += 8 {
+				for bx := 0; bx < mcu; bx += 8 {
+					add(Y, pw, mx+bx, my+by, true)
 				}
-				tmp[y*8+u] = s
+			}
+			cx, cy := mx, my
+			if ch == Chroma420 {
+				cx, cy = mx/2, my/2
+			}
+			add(Cb, cw, cx, cy, false)
+			add(Cr, cw, cx, cy, false)
+		}
+	}
+	return d, nil
+}
+
+// encodeBaseline writes a baseline JPEG (no JFIF segment: the caller adds
+// it) with the given quality and chroma subsampling, and Huffman tables
+// built for this image, which makes files smaller than the standard's
+// example tables would.
+func encodeBaseline(img image.Image, q int, ch Chroma) ([]byte, error) {
+	d, err := transform(img, ch)
+	if err != nil {
+		return nil, err
+	}
+	return d.encode(q), nil
+}
+
+// encode quantises the coefficients at quality q and writes the file.
+func (d *dctImage) encode(q int) []byte {
+	w, h, ch := d.w, d.h, d.chroma
+	lq, cq := scaledQuant(&lumaQuant, q), scaledQuant(&chromaQuant, q)
+	var lqi, cqi [64]float32
+	for i := range lqi {
+		lqi[i], cqi[i] = 1/float32(lq[i]), 1/float32(cq[i])
+	}
+	syms := make([]symbol, 0, len(d.blocks)*8)
+	var prev [3]int
+	perMCU := 3
+	if ch == Chroma420 {
+		perMCU = 6
+	}
+	for bi := range d.blocks {
+		blk := &d.blocks[bi]
+		comp, qi, dcTable := 0, &lqi, uint8(0)
+		if !d.luma[bi] {
+			qi, dcTable = &cqi, 2
+			comp = 1
+			if bi%perMCU == perMCU-1 {
+				comp = 2
 			}
 		}
 		var coef [64]int
-		for u := 0; u < 8; u++ {
-			for v := 0; v < 8; v++ {
-				s := 0.0
-				for y := 0; y < 8; y++ {
-					s += dctCos[v][y] * tmp[y*8+u]
-				}
-				coef[v*8+u] = int(math.Round(s / float64(qt[v*8+u])))
+		for i := range coef {
+			v := blk[i] * qi[i]
+			if v >= 0 {
+				coef[i] = int(v + 0.5)
+			} else {
+				coef[i] = -int(-v + 0.5)
 			}
 		}
-		diff := coef[0] - *prev
-		*prev = coef[0]
+		diff := coef[0] - prev[comp]
+		prev[comp] = coef[0]
 		n, bits := magnitude(diff)
 		syms = append(syms, symbol{dcTable, uint8(n), uint8(n), bits})
 		run := 0
@@ -178,22 +238,6 @@ func encodeBaseline(img image.Image, q int, ch Chroma) ([]byte, error) {
 			syms = append(syms, symbol{table: dcTable + 1, code: 0x00})
 		}
 	}
-	for my := 0; my < ph; my += mcu {
-		for mx := 0; mx < pw; mx += mcu {
-			for by := 0; by < mcu; by += 8 {
-				for bx := 0; bx < mcu; bx += 8 {
-					block(Y, pw, mx+bx, my+by, &lq, 0, &prevY)
-				}
-			}
-			cx, cy := mx, my
-			if ch == Chroma420 {
-				cx, cy = mx/2, my/2
-			}
-			block(Cb, cw, cx, cy, &cq, 2, &prevCb)
-			block(Cr, cw, cx, cy, &cq, 2, &prevCr)
-		}
-	}
-	_ = chh
 
 	// Huffman tables from the symbol counts.
 	var freq [4][257]int
@@ -248,7 +292,7 @@ func encodeBaseline(img image.Image, q int, ch Chroma) ([]byte, error) {
 	}
 	bw.flush()
 	out.Write([]byte{0xFF, 0xD9})
-	return out.Bytes(), nil
+	return out.Bytes()
 }
 
 // newRGBReader returns a fast pixel reader for the usual image types.

@@ -77,8 +77,11 @@ type plan struct {
 	arenaSize int   // elements
 	outputs   []int // value ids of the graph outputs, in graph.outputs order
 	outKeys   []string
-	arenas    sync.Pool
 	flops     int64 // per run, convolutions and matrix products only
+	// idle arenas kept for the next runs (a sync.Pool would drop them at
+	// every GC, and re-faulting tens of MB costs more than keeping them)
+	mu   sync.Mutex
+	idle []*arena
 }
 
 // buildPlan walks the graph in topological order with the given feeds,
@@ -400,6 +403,28 @@ type arena struct {
 	steps [][2][]*tval
 }
 
+// maxIdleArenas bounds the memory a plan keeps between runs.
+const maxIdleArenas = 2
+
+func (p *plan) getArena() *arena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return nil
+}
+
+func (p *plan) putArena(a *arena) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < maxIdleArenas {
+		p.idle = append(p.idle, a)
+	}
+}
+
 func (p *plan) newArena() *arena {
 	a := &arena{vals: make([]tval, len(p.vals))}
 	buf := make([]float32, p.arenaSize)
@@ -432,7 +457,7 @@ func (p *plan) run(ctx context.Context, feeds []*Tensor, threads int) (res map[s
 			res = nil
 		}
 	}()
-	a, _ := p.arenas.Get().(*arena)
+	a := p.getArena()
 	if a == nil {
 		a = p.newArena()
 	}
@@ -443,7 +468,7 @@ func (p *plan) run(ctx context.Context, feeds []*Tensor, threads int) (res map[s
 				a.vals[i].data = nil
 			}
 		}
-		p.arenas.Put(a)
+		p.putArena(a)
 	}()
 	fresh := make(map[int][]float32)
 	for i := range a.vals {

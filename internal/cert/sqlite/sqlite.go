@@ -31,7 +31,17 @@ import (
 // concurrent use.
 type Store struct {
 	db *sql.DB
+
+	// Upserts run on one connection of their own whose page cache may
+	// grow to writeCache: a bulk import touches index pages in random
+	// order, and a cache miss costs a system call. The cache only grows
+	// as pages are touched, so a server that never imports stays small.
+	wmu sync.Mutex
+	w   *sql.Conn
 }
+
+// writeCache is the page-cache limit of the writing connection, in KiB.
+const writeCache = 512 << 10
 
 var _ cert.Store = (*Store)(nil)
 
@@ -39,10 +49,10 @@ var _ cert.Store = (*Store)(nil)
 // pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
-	// A 32 MiB page cache per connection keeps most random-order index
-	// pages of a large import in memory while four connections stay well
-	// inside the server's memory budget; checkpoints every 16 MiB of WAL
-	// rewrite hot pages less often.
+	// A 32 MiB page cache per reading connection keeps four of them well
+	// inside the server's memory budget (the writer has its own, see
+	// writeCache); checkpoints every 16 MiB of WAL rewrite hot pages less
+	// often.
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)",
 		"cache_size(-32768)", "temp_store(MEMORY)", "wal_autocheckpoint(4000)"} {
 		q.Add("_pragma", p)
@@ -54,8 +64,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
+	db.SetMaxOpenConns(5) // four readers and the writer
+	db.SetMaxIdleConns(5)
 	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -65,7 +75,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.w != nil {
+		s.w.Close()
+		s.w = nil
+	}
+	return s.db.Close()
+}
+
+// writer returns the writing connection; the caller holds wmu.
+func (s *Store) writer(ctx context.Context) (*sql.Conn, error) {
+	if s.w != nil {
+		return s.w, nil
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", writeCache)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.w = c
+	return c, nil
+}
 
 // migrations are applied in order, each in its own transaction; the
 // applied versions are recorded in cert_schema_migrations. Never edit a
@@ -297,7 +332,13 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 		}
 	}
 	enc := encode(recs)
-	tx, err := s.db.BeginTx(ctx, nil)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	conn, err := s.writer(ctx)
+	if err != nil {
+		return st, fmt.Errorf("writer connection: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("begin: %w", err)
 	}

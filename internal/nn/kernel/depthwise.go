@@ -24,6 +24,8 @@ type Depthwise struct {
 	clamp  [2]float32
 	post   bool
 	e      Epilogue
+	// [inLo, inHi): output columns whose horizontal taps are all inside.
+	inLo, inHi int
 }
 
 // NewDepthwise prepares a depthwise convolution for shape s.
@@ -42,6 +44,13 @@ func newDepthwise(filter []float32, s ConvShape, e Epilogue, im *impl) *Depthwis
 	lo, hi, ok := e.clampRange()
 	d.clamp = [2]float32{lo, hi}
 	d.post = !ok
+	d.inLo, d.inHi = s.OutW, s.OutW
+	for ox := 0; ox < s.OutW; ox++ {
+		if k0, k1 := taps(ox, s.StrideW, s.DilationW, s.PadLeft, s.KW, s.W); k0 == 0 && k1 == s.KW {
+			d.inLo = min(d.inLo, ox)
+			d.inHi = ox + 1
+		}
+	}
 	return d
 }
 
@@ -93,15 +102,11 @@ func (d *Depthwise) row(dst, src []float32, n, oy int) {
 	out := dst[(n*s.OutH+oy)*s.OutW*C : (n*s.OutH+oy+1)*s.OutW*C]
 	for ox := 0; ox < s.OutW; {
 		kw0, kw1 := taps(ox, s.StrideW, s.DilationW, s.PadLeft, s.KW, s.W)
-		// Extend the span while the horizontal tap range stays the same:
-		// the interior of the row becomes one kernel call.
+		// The interior of the row, where every tap is inside the image, is
+		// one kernel call; border pixels go one by one.
 		end := ox + 1
-		for end < s.OutW {
-			a, b := taps(end, s.StrideW, s.DilationW, s.PadLeft, s.KW, s.W)
-			if a != kw0 || b != kw1 {
-				break
-			}
-			end++
+		if ox == d.inLo && d.inLo < d.inHi {
+			end = d.inHi
 		}
 		npix := end - ox
 		o := out[ox*C : end*C]

@@ -249,7 +249,7 @@ func TestConvTransposeMatchesReference(t *testing.T) {
 	}
 }
 
-// TestConvTransposeInvertsConvShape checks the transposed convolution
+// TestConvTransposeIsAdjointOfConv checks the transposed convolution
 // against its definition as the adjoint of Conv2D: <conv(x), y> = <x, convT(y)>.
 func TestConvTransposeIsAdjointOfConv(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))

@@ -7,7 +7,7 @@ import (
 
 // parallel calls fn on chunks of [0,n) from up to threads goroutines, the
 // caller's included. Chunks are claimed dynamically: a helper that is slow
-// to be scheduled (waking an idle core can cost tens of microseconds) finds
+// to be scheduled (waking an idle core takes microseconds) finds
 // the work already done and leaves, so splitting never makes a call much
 // slower than running it on one goroutine. No pool outlives the call.
 func parallel(threads, n int, fn func(lo, hi int)) {
@@ -43,8 +43,8 @@ func parallel(threads, n int, fn func(lo, hi int)) {
 }
 
 // minFlopsPerThread is the least work worth handing to another goroutine:
-// starting and joining one costs about a microsecond, in which the vector
-// kernels do some 100k floating-point operations.
+// starting and joining one costs a few microseconds, and 200k flops is
+// about two microseconds of vector work.
 const minFlopsPerThread = 200_000
 
 // threadsFor caps threads so that each gets at least minFlopsPerThread.
