@@ -4,8 +4,8 @@ package cert
 // two dialects. The canonical Detail uses the 聚美 vocabulary (titled
 // sections of labelled fields); 企查查 flattens it into one object.
 //
-// The flat-key rule (企查查 Data ↔ sections), read off the two seed examples
-// and the key list of certificates.md §4.2:
+// The flat-key rule (企查查 Data ↔ sections), read off the vendors' two
+// example certificates and documented for users in docs/api-certificates.md:
 //
 //   - 证书信息 (the certificate's own fields): the key is the field label,
 //     e.g. 证书编号, 证书状态, 颁证日期.
@@ -19,7 +19,7 @@ package cert
 //
 // Reading a flat object back applies the rule in reverse; a key matching no
 // prefix belongs to 证书信息, so a label containing "-" survives intact.
-// Field labels are never translated (the seeds' two certificates use
+// Field labels are never translated (the vendors' two example certificates use
 // different label sets, e.g. 认证标准和技术要求 vs 认证依据的标准和技术要求).
 
 import (
@@ -253,11 +253,20 @@ func (d QCCDetail) AppendJSON(b []byte) []byte {
 	return append(b, `,"Schema":null}`...)
 }
 
+// TypeLabel is the type 聚美 shows: the type's name, or its code for a
+// record imported without one.
+func TypeLabel(r Record) string {
+	if r.TypeName != "" {
+		return r.TypeName
+	}
+	return r.TypeCode
+}
+
 // ToJumeiDetail renders r in the 聚美 detail shape.
 func ToJumeiDetail(r Record) JumeiDetail {
 	return JumeiDetail{
 		CertNo:         r.CertNo,
-		Type:           r.TypeName,
+		Type:           TypeLabel(r),
 		EnterpriseName: r.EnterpriseName,
 		StartDate:      FormatDateTime(r.StartDate),
 		EndDate:        FormatDateTime(r.EndDate),

@@ -139,7 +139,8 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 		Logger:    a.log,
 	})
 	a.onClose(func() error {
-		// The server has stopped taking requests: write the queued usage.
+		// The server has stopped taking requests: give back leased calls
+		// and write the buffered usage records.
 		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		return gw.Close(cctx)
@@ -147,7 +148,7 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 	a.gate = func(product string, h http.Handler) http.Handler { return gw.Wrap(product, h) }
 	if err := a.srv.Registry().Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "zheng_gateway_usage_records_lost_total",
-		Help: "Usage records dropped because the write queue was full, or that failed to be written.",
+		Help: "Usage records dropped because the write buffer was full, or that failed to be written.",
 	}, func() float64 { return float64(gw.UsageLost()) })); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

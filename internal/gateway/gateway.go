@@ -73,8 +73,9 @@ type Options struct {
 	// 0 or 1 reserves every call in the store.
 	LeaseSize int64
 	LeaseIdle time.Duration
-	// Usage* size the usage writer: queue length (default 8192), batch
-	// size (256) and longest wait before a batch is written (200 ms).
+	// Usage* size the usage writer: records buffered at most (default
+	// 8192; more are dropped), records that wake the writer (256), and the
+	// longest wait before buffered records are written (200 ms).
 	UsageQueue      int
 	UsageBatch      int
 	UsageFlushEvery time.Duration
@@ -374,7 +375,7 @@ func clientIP(r *http.Request) string {
 // returns the body it had to read.
 func (g *Gateway) authenticate(ctx context.Context, r *http.Request, qcc bool, now time.Time) (*caller, []byte, refusal) {
 	if code := r.Header.Get("X-Apig-AppCode"); code != "" {
-		c, err := g.lookup(ctx, "c", g.keys.HashCode(code))
+		c, err := g.lookup(ctx, "c", code)
 		if err != nil {
 			return nil, nil, g.lookupRefusal(ctx, err, reasonBadAuth, "AppCode not found, check the X-Apig-AppCode header")
 		}
@@ -469,8 +470,9 @@ func queryValue(raw, name string) (string, bool) {
 	return "", false
 }
 
-// lookup finds an app by AppKey (kind "k") or AppCode hash (kind "c"),
-// through the cache.
+// lookup finds an app by AppKey (kind "k") or AppCode (kind "c"), through
+// the cache. The cache is keyed by the credential as sent, so a cached
+// AppCode costs no hashing; only found apps are cached.
 func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) {
 	now := time.Now()
 	ck := kind + id
@@ -482,7 +484,7 @@ func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) 
 	var app App
 	var err error
 	if kind == "c" {
-		app, err = g.store.AppByCode(ctx, id)
+		app, err = g.store.AppByCode(ctx, g.keys.HashCode(id))
 	} else {
 		app, err = g.store.AppByKey(ctx, id)
 	}

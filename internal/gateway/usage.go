@@ -3,27 +3,35 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // usageWriter writes usage records in batches off the request path.
 //
-// Requests hand records to a bounded queue without waiting. When the queue
-// is full (the database is slower than the traffic for longer than the
-// queue lasts), the record is dropped and counted, and the count is logged
-// at the next write: serving the call matters more than its usage line.
-// Package spend is not affected; it is written synchronously. Close writes
-// whatever is queued.
+// Requests append records to a bounded buffer under a mutex, without
+// waiting and without waking the writer for each record; the writer takes
+// the whole buffer when a batch is full or every flush interval, and stores
+// it in one transaction. When the buffer is full (the database slower than
+// the traffic for longer than the buffer lasts), new records are dropped
+// and counted, and the count is logged at the next write: serving the call
+// matters more than its usage line. Package spend is not affected; it is
+// written synchronously. close writes whatever is buffered.
 type usageWriter struct {
-	store   Store
-	log     *slog.Logger
-	ch      chan Usage
+	store Store
+	log   *slog.Logger
+	max   int // most records buffered
+	batch int // buffered records that wake the writer
+	every time.Duration
+
+	mu      sync.Mutex
+	buf     []Usage
+	spare   []Usage // the writer's previous buffer, reused
+	closed  bool
+	kick    chan struct{} // cap 1: a batch is ready
 	quit    chan struct{}
 	done    chan struct{}
-	batch   int
-	every   time.Duration
-	closed  atomic.Bool
 	dropped atomic.Int64 // since the last log line
 	lost    atomic.Int64 // in total, dropped or failed to write
 }
@@ -38,82 +46,78 @@ func newUsageWriter(store Store, log *slog.Logger, queue, batch int, every time.
 	if every <= 0 {
 		every = 200 * time.Millisecond
 	}
-	u := &usageWriter{store: store, log: log, ch: make(chan Usage, queue),
-		quit: make(chan struct{}), done: make(chan struct{}), batch: batch, every: every}
+	u := &usageWriter{store: store, log: log, max: queue, batch: min(batch, queue), every: every,
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go u.run()
 	return u
 }
 
 func (u *usageWriter) record(rec Usage) {
-	if true {
+	u.mu.Lock()
+	if u.closed || len(u.buf) >= u.max {
+		u.mu.Unlock()
+		u.dropped.Add(1)
+		u.lost.Add(1)
 		return
 	}
-	if u.closed.Load() {
-		u.drop(1)
-		return
+	u.buf = append(u.buf, rec)
+	full := len(u.buf) == u.batch
+	u.mu.Unlock()
+	if full {
+		select {
+		case u.kick <- struct{}{}:
+		default:
+		}
 	}
-	select {
-	case u.ch <- rec:
-	default:
-		u.drop(1)
-	}
-}
-
-func (u *usageWriter) drop(n int64) {
-	u.dropped.Add(n)
-	u.lost.Add(n)
 }
 
 func (u *usageWriter) run() {
 	defer close(u.done)
 	tick := time.NewTicker(u.every)
 	defer tick.Stop()
-	buf := make([]Usage, 0, u.batch)
-	flush := func() {
-		if n := u.dropped.Swap(0); n > 0 {
-			u.log.Warn("gateway: usage queue full, records dropped", "dropped", n)
-		}
-		if len(buf) == 0 {
-			return
-		}
-		// Detached from any request: the records outlive their calls.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := u.store.WriteUsage(ctx, buf); err != nil {
-			u.lost.Add(int64(len(buf)))
-			u.log.Error("gateway: write usage", "records", len(buf), "err", err)
-		}
-		cancel()
-		buf = buf[:0]
-	}
 	for {
 		select {
-		case rec := <-u.ch:
-			buf = append(buf, rec)
-			if len(buf) >= u.batch {
-				flush()
-			}
+		case <-u.kick:
 		case <-tick.C:
-			flush()
 		case <-u.quit:
-			for {
-				select {
-				case rec := <-u.ch:
-					buf = append(buf, rec)
-					if len(buf) >= u.batch {
-						flush()
-					}
-				default:
-					flush()
-					return
-				}
-			}
+			u.flush()
+			return
 		}
+		u.flush()
 	}
 }
 
-// close stops accepting records, writes the queue and waits for it (or ctx).
+// flush writes everything buffered in one transaction.
+func (u *usageWriter) flush() {
+	if n := u.dropped.Swap(0); n > 0 {
+		u.log.Warn("gateway: usage buffer full, records dropped", "dropped", n)
+	}
+	u.mu.Lock()
+	recs := u.buf
+	u.buf = u.spare[:0]
+	u.mu.Unlock()
+	if len(recs) > 0 {
+		// Detached from any request: the records outlive their calls.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := u.store.WriteUsage(ctx, recs); err != nil {
+			u.lost.Add(int64(len(recs)))
+			u.log.Error("gateway: write usage", "records", len(recs), "err", err)
+		}
+		cancel()
+	}
+	clear(recs) // drop references to strings
+	u.mu.Lock()
+	u.spare = recs[:0]
+	u.mu.Unlock()
+}
+
+// close stops accepting records, writes the buffer and waits for it (or ctx).
 func (u *usageWriter) close(ctx context.Context) error {
-	if u.closed.Swap(true) {
+	u.mu.Lock()
+	already := u.closed
+	u.closed = true
+	u.mu.Unlock()
+	if already {
 		return nil
 	}
 	close(u.quit)

@@ -16,6 +16,8 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/zhengapi/zheng/internal/face"
 	"github.com/zhengapi/zheng/internal/imageio"
 	"github.com/zhengapi/zheng/internal/matte"
@@ -47,6 +49,11 @@ type Config struct {
 	// MaxPixels refuses larger inputs from their header (code 204);
 	// default imageio.DefaultMaxPixels (50 MP).
 	MaxPixels int
+	// DecodeMemory bounds the memory that decoders in flight may use
+	// together, estimated from each photo's header (a 22 MP progressive
+	// JPEG needs about 180 MB while it decodes); large decodes wait for
+	// each other. Default 256 MiB.
+	DecodeMemory int64
 }
 
 // Maker makes ID photos. It is safe for concurrent use; models are shared.
@@ -56,6 +63,8 @@ type Maker struct {
 	maxPixels int
 	admit     chan struct{} // workers + queue: the requests allowed in
 	work      chan struct{} // the requests being processed
+	decodeMem *semaphore.Weighted
+	decodeCap int64
 }
 
 // New returns a Maker.
@@ -75,12 +84,17 @@ func New(cfg Config) (*Maker, error) {
 	if cfg.MaxPixels <= 0 {
 		cfg.MaxPixels = imageio.DefaultMaxPixels
 	}
+	if cfg.DecodeMemory <= 0 {
+		cfg.DecodeMemory = 256 << 20
+	}
 	return &Maker{
 		finder:    cfg.Finder,
 		matter:    cfg.Matter,
 		maxPixels: cfg.MaxPixels,
 		admit:     make(chan struct{}, cfg.Workers+cfg.Queue),
 		work:      make(chan struct{}, cfg.Workers),
+		decodeMem: semaphore.NewWeighted(cfg.DecodeMemory),
+		decodeCap: cfg.DecodeMemory,
 	}, nil
 }
 
@@ -139,9 +153,9 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	if err := j.resolve(); err != nil {
 		return nil, err
 	}
-	img, info, err := imageio.Decode(req.Image, &imageio.Options{MaxPixels: m.maxPixels})
+	img, info, err := m.decode(ctx, req.Image)
 	if err != nil {
-		return nil, decodeError(err)
+		return nil, err
 	}
 	j.report.Input = InputInfo{Format: string(info.Format), Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Orientation: info.Orientation}
 	if info.HadAlpha {
@@ -162,6 +176,7 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	faceH := g.faceH
 	if err := j.gate(img, f, g); err != nil {
 		return nil, err
 	}
@@ -171,6 +186,20 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	// region to matte; then refine the crown and the body from the matte.
 	in := j.cropInput(g, g.browY-0.75*g.faceH, math.Inf(1))
 	box := solveCrop(in)
+	photo := img.Bounds() // the photo's extent, in the working image's pixels
+	if 1/box.Scale >= 3 {
+		// A large photo: work on a copy of the region around the output at
+		// about twice the output's resolution. Matting and resampling then
+		// cost the same for a 22 MP photo as for a 1 MP one, and the
+		// matte is still sharper than the output needs.
+		img, f, photo = workingCopy(img, g, f, box, j.h)
+		if g, err = j.geometry(img, f); err != nil {
+			return nil, err
+		}
+		in = j.cropInput(g, g.browY-0.75*g.faceH, math.Inf(1))
+		box = solveCrop(in)
+		j.stage("workcopy")
+	}
 	roi := j.matteROI(img, g, box)
 	if roi.Empty() {
 		return nil, errf(CodeNoHead, nil, "人像不在图片内")
@@ -192,18 +221,18 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	if frac := keepPerson(mr.Alpha, image.Pt(int(sx), int(sy)), 0.06*g.faceH); frac > 0.005 {
 		j.report.warn(fmt.Sprintf("removed %.1f%% of the matte not connected to the person", 100*frac))
 	}
-	crown, cut := g.crownFromMatte(img.Bounds(), mr.Alpha)
+	crown, cut := g.crownFromMatte(photo, mr.Alpha)
 	if cut {
 		j.report.warn("hair touches the photo's top edge; the space above is filled with background")
 	}
-	body, extendable := g.bodyBottom(img.Bounds(), mr.Alpha, float64(j.w)/(2*box.Scale))
+	body, extendable := g.bodyBottom(photo, mr.Alpha, float64(j.w)/(2*box.Scale))
 	in = j.cropInput(g, crown, body)
 	box = solveCrop(in)
 	j.report.GaveWay = box.GaveWay
 	if extendable {
-		// Where the output runs below the photo, the renderer repeats the
-		// photo's last row: say how much.
-		_, by := g.toLevel(face.Point{X: g.cx, Y: float64(img.Bounds().Max.Y)})
+		// Where the output runs below the photo, the renderer continues
+		// the photo's last row: say how much.
+		_, by := g.toLevel(face.Point{X: g.cx, Y: float64(photo.Max.Y)})
 		if ext := (box.Y0 + float64(j.h)/box.Scale - by) * box.Scale; ext > 1 {
 			j.report.warn(fmt.Sprintf("the photo ends under the shoulders; the torso was extended %.0f px", ext))
 		}
@@ -213,12 +242,14 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 	out, cov := render(renderInput{
 		src: img, alpha: mr.Alpha, fg: mr.Foreground, bg: j.bg, toSrc: toSrc,
 		w: j.w, h: j.h, srcPer: 1 / box.Scale,
+		noExtend: photo.Max.Y > img.Bounds().Max.Y,
 	})
 	if 1/box.Scale < 0.67 {
 		j.report.warn(fmt.Sprintf("low resolution: the face was enlarged %.1f×", box.Scale))
 	}
 	j.stage("render")
 
+	j.report.FaceHeightSourcePx = round2(faceH)
 	lm := g.outputLandmarks(f, toSrc.inverse())
 	if req.Beauty > 0 {
 		beautify(out, cov, lm, req.Beauty)
@@ -240,6 +271,80 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 		j.stage("layout")
 	}
 	return res, nil
+}
+
+// decode decodes the photo once its estimated decoding memory fits in the
+// budget shared by all requests.
+func (m *Maker) decode(ctx context.Context, data []byte) (image.Image, imageio.Info, error) {
+	peek, progressive, err := imageio.Peek(data)
+	if err != nil {
+		return nil, peek, decodeError(err)
+	}
+	px := int64(peek.Width) * int64(peek.Height)
+	if px > int64(m.maxPixels) {
+		return nil, peek, decodeError(&imageio.TooLargeError{Width: peek.Width, Height: peek.Height, MaxPixels: m.maxPixels})
+	}
+	need := px * 6 // the image, and an RGBA copy when it must be turned
+	if progressive {
+		need += px * 6
+	}
+	need = min(max(need, 1), m.decodeCap)
+	if err := m.decodeMem.Acquire(ctx, need); err != nil {
+		return nil, peek, errf(CodeProcessing, err, "请求已取消")
+	}
+	defer m.decodeMem.Release(need)
+	img, info, err := imageio.Decode(data, &imageio.Options{MaxPixels: m.maxPixels})
+	if err != nil {
+		return nil, info, decodeError(err)
+	}
+	return img, info, nil
+}
+
+// workingCopy shrinks the part of img around the output box (with room
+// for the crop to move, the head and the body) by an integer factor that
+// leaves about twice the output's resolution, and returns it with the face
+// in its coordinates and the photo's full extent in them (beyond the
+// copy's edges the photo continues).
+func workingCopy(img image.Image, g *geom, f face.Face, box cropBox, outH int) (image.Image, face.Face, image.Rectangle) {
+	srcPer := 1 / box.Scale
+	k := max(1, int(srcPer/2))
+	// The box in source pixels, grown by half a box height up and to the
+	// sides and by a whole one down.
+	toSrc := g.toSource(box)
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	bw := (g.centerX - box.X0) * 2 * box.Scale // output width in px
+	for _, p := range [][2]float64{{-0.5 * bw, -0.5 * float64(outH)}, {1.5 * bw, -0.5 * float64(outH)}, {-0.5 * bw, 2 * float64(outH)}, {1.5 * bw, 2 * float64(outH)}} {
+		x, y := toSrc.apply(p[0], p[1])
+		x0, y0, x1, y1 = math.Min(x0, x), math.Min(y0, y), math.Max(x1, x), math.Max(y1, y)
+	}
+	b := img.Bounds()
+	reg := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1))).Intersect(b)
+	w, h := (reg.Dx()+k-1)/k, (reg.Dy()+k-1)/k
+	work := boxRGB(img, reg, k, w, h)
+	pt := func(p face.Point) face.Point {
+		return face.Point{X: (p.X - float64(reg.Min.X)) / float64(k), Y: (p.Y - float64(reg.Min.Y)) / float64(k)}
+	}
+	sf := f
+	sf.Box = face.Rect{X0: pt(face.Point{X: f.Box.X0}).X, Y0: pt(face.Point{Y: f.Box.Y0}).Y, X1: pt(face.Point{X: f.Box.X1}).X, Y1: pt(face.Point{Y: f.Box.Y1}).Y}
+	for i := range sf.Keypoints {
+		sf.Keypoints[i] = pt(f.Keypoints[i])
+	}
+	if f.Mesh != nil {
+		sf.Mesh = make([]face.Point3, len(f.Mesh))
+		for i, m := range f.Mesh {
+			q := pt(face.Point{X: m.X, Y: m.Y})
+			sf.Mesh[i] = face.Point3{X: q.X, Y: q.Y, Z: m.Z / float64(k)}
+		}
+	}
+	for _, p := range []*face.Point{&sf.RightEye, &sf.LeftEye, &sf.BrowTop, &sf.Chin} {
+		if *p != (face.Point{}) {
+			*p = pt(*p)
+		}
+	}
+	photo := image.Rect(
+		int(math.Floor(float64(b.Min.X-reg.Min.X)/float64(k))), int(math.Floor(float64(b.Min.Y-reg.Min.Y)/float64(k))),
+		int(math.Ceil(float64(b.Max.X-reg.Min.X)/float64(k))), int(math.Ceil(float64(b.Max.Y-reg.Min.Y)/float64(k))))
+	return work, sf, photo
 }
 
 func decodeError(err error) error {

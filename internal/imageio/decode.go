@@ -90,6 +90,38 @@ func Sniff(data []byte) (Format, bool) {
 	return "", false
 }
 
+// Peek reads a photo's format and size from its header, and whether a
+// JPEG is progressive (its decoder then holds every coefficient in memory,
+// about 6 bytes per pixel more), without decoding it.
+func Peek(data []byte) (info Info, progressive bool, err error) {
+	f, ok := Sniff(data)
+	if !ok {
+		return Info{}, false, ErrUnknownFormat
+	}
+	cfg, err := decodeConfig(f, data)
+	if err != nil {
+		return Info{Format: f}, false, fmt.Errorf("imageio: %s header: %w", f, err)
+	}
+	info = Info{Format: f, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
+	return info, f == JPEG && jpegProgressive(data), nil
+}
+
+// jpegProgressive reports whether the frame header is SOF2 (progressive).
+func jpegProgressive(data []byte) bool {
+	i := 2
+	for i+4 <= len(data) && data[i] == 0xFF {
+		m := data[i+1]
+		switch {
+		case m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE:
+			return true
+		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC, m == 0xDA:
+			return false
+		}
+		i += 2 + int(binary.BigEndian.Uint16(data[i+2:]))
+	}
+	return false
+}
+
 // Decode reads a photo. The result is upright (EXIF orientation applied),
 // opaque and in RGB: a JPEG in YCbCr stays *image.YCbCr when no rotation
 // is needed; everything else becomes *image.RGBA.

@@ -148,6 +148,11 @@ func TestDecodeRefuses(t *testing.T) {
 // their format (a WebP and PNGs named .jpg), when present.
 func TestSniffPortraits(t *testing.T) {
 	dir := portraitsDir(t)
+	if data, err := os.ReadFile(filepath.Join(dir, "liying_test1.jpg")); err == nil {
+		if info, prog, err := Peek(data); err != nil || !prog || info.Width != 3840 {
+			t.Errorf("liying_test1.jpg: Peek = %+v, progressive %v, %v; want 3840 wide, progressive", info, prog, err)
+		}
+	}
 	for name, want := range map[string]Format{
 		"hivision_test1.jpg":        WebP,
 		"hivision_test5.jpg":        PNG,
@@ -162,6 +167,9 @@ func TestSniffPortraits(t *testing.T) {
 		if err != nil || info.Format != want {
 			t.Errorf("%s: format %s, %v; want %s", name, info.Format, err, want)
 			continue
+		}
+		if _, prog, err := Peek(data); err != nil || prog {
+			t.Errorf("%s: Peek progressive=%v, %v; want a baseline file", name, prog, err)
 		}
 		if name == "inspireface_image_T1.jpeg" && (img.Bounds().Dx() != 480 || img.Bounds().Dy() != 640) {
 			t.Errorf("%s: %v, want 480x640 after EXIF orientation 6", name, img.Bounds())

@@ -26,7 +26,7 @@ const (
 	DetailPattern = "POST /enterprise/certificate/detail"
 )
 
-// Envelope codes, as the seed's 公共code table lists them.
+// Envelope codes, as the vendor document's 公共code table lists them.
 const (
 	CodeOK          = 200 // 成功
 	CodeBadParam    = 400 // 参数错误
@@ -131,7 +131,7 @@ func (h *Handler) list(r *http.Request) (any, error) {
 	items := make([]listItem, len(page.Items))
 	for i, rec := range page.Items {
 		items[i] = listItem{
-			Type:      rec.TypeName,
+			Type:      cert.TypeLabel(rec),
 			ID:        rec.ID,
 			CertNo:    rec.CertNo,
 			StartDate: cert.FormatDateTime(rec.StartDate),

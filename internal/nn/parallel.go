@@ -8,7 +8,7 @@ const minParallel = 1 << 15
 
 // parallelFor runs f over [0,n) from up to threads goroutines, the caller's
 // included, on the calling goroutine alone when threads <= 1 or the work is
-// small. Chunks are claimed dynamically, so a helper that is slow to be
+// small. Chunks are claimed dynamically, so a goroutine that is slow to be
 // scheduled finds the work done instead of delaying the op.
 func parallelFor(n, work, threads int, f func(lo, hi int)) {
 	threads = min(threads, n)

@@ -266,7 +266,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	Write(w, r, s, nil, nil)
 }
 
-// Write sends a 企查查 envelope with status s, its seed message, the
+// Write sends a 企查查 envelope with status s, its message from the vendor's table, the
 // request's task number as OrderNumber, and paging and result when given;
 // it records s as the request's code. The gateway uses it (with a nil
 // paging and result) to answer authentication failures in this dialect.
@@ -287,7 +287,7 @@ func Write(w http.ResponseWriter, r *http.Request, s Status, paging *Paging, res
 	_, _ = w.Write(b)
 }
 
-// appendEnvelope writes the envelope in the seed's field order; the
+// appendEnvelope writes the envelope in the vendor's field order; the
 // detail result is appended directly, other results through encoding/json
 // without HTML escaping.
 func appendEnvelope(b []byte, s Status, taskNo string, paging *Paging, result any) ([]byte, error) {

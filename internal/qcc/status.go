@@ -5,12 +5,12 @@ import (
 	"strconv"
 )
 
-// Status is a 企查查 envelope status code. The whole table of the seed's
-// §7 lives here; the gateway answers authentication and quota failures on
-// these routes with the 无效请求 codes.
+// Status is a 企查查 envelope status code. The vendor document's whole
+// status table (§7) lives here; the gateway answers authentication and
+// quota failures on these routes with the 无效请求 codes.
 type Status int
 
-// 有效请求 (valid request) codes, seed §7.1.
+// 有效请求 (valid request) codes (vendor document §7.1).
 const (
 	StatusOK              Status = 200 // 查询成功
 	StatusNoResult        Status = 201 // 查询无结果
@@ -27,7 +27,7 @@ const (
 	StatusRepeatedErrors  Status = 110 // 当前相同查询连续出错，请等 2 小时后重试
 )
 
-// 无效请求 (invalid request) codes, seed §7.2.
+// 无效请求 (invalid request) codes (vendor document §7.2).
 const (
 	StatusKeyInvalid         Status = 101 // 当前的 KEY 无效或者还未生效中
 	StatusKeyInArrears       Status = 102 // 当前 KEY 已欠费
@@ -94,13 +94,13 @@ var messages = map[Status]string{
 	StatusBillingUnsupported: "【无效请求】当前接口的计费方式不支持此查询参数",
 }
 
-// Message returns the seed's text for s, or "" for a code not in the table.
+// Message returns the vendor's text for s, or "" for a code not in the table.
 func (s Status) Message() string { return messages[s] }
 
 // String is the code as the envelope's "Status" field carries it.
 func (s Status) String() string { return strconv.Itoa(int(s)) }
 
-// Valid reports whether s is one of the seed's 有效请求 codes (the request
+// Valid reports whether s is one of the vendor's 有效请求 codes (the request
 // was understood and answered), as opposed to a 无效请求 code.
 func (s Status) Valid() bool {
 	return s == StatusOK || s == StatusNoResult || s == StatusBadParam || s == StatusPending ||

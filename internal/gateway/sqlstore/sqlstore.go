@@ -38,7 +38,7 @@ type Store struct {
 	q        queries
 	// Statements of the per-request path, prepared once: SQLite would
 	// otherwise compile them on every call.
-	spendStmt, refundStmt, byKeyStmt, byCodeStmt *sql.Stmt
+	spendStmt, refundStmt, byKeyStmt, byCodeStmt, pkgsStmt *sql.Stmt
 
 	// On SQLite, spends of concurrent requests are grouped into one
 	// transaction (group commit) by spendLoop: the commit, not the
@@ -120,6 +120,7 @@ func (s *Store) init(ctx context.Context) error {
 		{s.w, s.q.refund, &s.refundStmt},
 		{s.r, s.q.appByKey, &s.byKeyStmt},
 		{s.r, s.q.appByCode, &s.byCodeStmt},
+		{s.r, s.q.packages, &s.pkgsStmt},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -153,7 +154,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.loopDone
 	}
-	for _, stmt := range []*sql.Stmt{s.spendStmt, s.refundStmt, s.byKeyStmt, s.byCodeStmt} {
+	for _, stmt := range []*sql.Stmt{s.spendStmt, s.refundStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt} {
 		if stmt != nil {
 			stmt.Close()
 		}
@@ -515,7 +516,7 @@ func (s *Store) AddPackage(ctx context.Context, p gateway.Package) (gateway.Pack
 
 // Packages implements gateway.Store.
 func (s *Store) Packages(ctx context.Context, appID string) ([]gateway.Package, error) {
-	rows, err := s.r.QueryContext(ctx, s.q.packages, appID)
+	rows, err := s.pkgsStmt.QueryContext(ctx, appID)
 	if err != nil {
 		return nil, err
 	}

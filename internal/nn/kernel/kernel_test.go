@@ -1,9 +1,11 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -149,6 +151,30 @@ func TestConv2DRejectsBadShapes(t *testing.T) {
 	bad.StrideH = 0
 	if _, err := NewConv2D(filter, bad, Epilogue{}); err == nil {
 		t.Error("zero stride accepted")
+	}
+}
+
+func TestConstructorsRejectMismatchedWeights(t *testing.T) {
+	s := conv(1, 4, 4, 3, 3, 3, 2, 1, 1, 1)
+	good := make([]float32, 3*3*3*2)
+	for _, tc := range []struct {
+		name string
+		make func(filter []float32, e Epilogue) error
+		outC int
+	}{
+		{"depthwise", func(f []float32, e Epilogue) error { _, err := NewDepthwise(f, s, e); return err }, 6},
+		{"transpose", func(f []float32, e Epilogue) error { _, err := NewConvTranspose(f, s, e); return err }, 2},
+		{"packed matmul", func(f []float32, e Epilogue) error { _, err := NewPackedMatMul(f, 27, 2, false, e); return err }, 2},
+	} {
+		if err := tc.make(good, Epilogue{Bias: make([]float32, tc.outC)}); err != nil {
+			t.Errorf("%s: valid weights rejected: %v", tc.name, err)
+		}
+		if err := tc.make(good[:7], Epilogue{}); !errors.Is(err, ErrShape) {
+			t.Errorf("%s: short filter: err = %v, want ErrShape", tc.name, err)
+		}
+		if err := tc.make(good, Epilogue{Bias: make([]float32, tc.outC+1)}); !errors.Is(err, ErrShape) {
+			t.Errorf("%s: long bias: err = %v, want ErrShape", tc.name, err)
+		}
 	}
 }
 
@@ -464,6 +490,63 @@ func TestRandomShapesMatchReference(t *testing.T) {
 			if err := closeTo(got, twant); err != nil {
 				t.Errorf("transpose %s impl=%s: %v", name, im.name, err)
 			}
+		}
+	}
+}
+
+// TestRunIsSafeConcurrently shares one kernel value between goroutines:
+// the pooled scratch must never be handed to two calls at once.
+func TestRunIsSafeConcurrently(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	s := conv(1, 13, 29, 7, 3, 3, 20, 1, 1, 1)
+	src := randSlice(r, s.H*s.W*s.C)
+	c, err := NewConv2D(randSlice(r, 3*3*7*20), s, Epilogue{Act: ActRelu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := conv(1, 13, 29, 7, 3, 3, 1, 1, 1, 1)
+	d, err := NewDepthwise(randSlice(r, 3*3*7), ds, Epilogue{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := ConvShape{N: 1, H: 13, W: 29, C: 7, KH: 2, KW: 2, M: 3, StrideH: 2, StrideW: 2,
+		DilationH: 1, DilationW: 1, OutH: 26, OutW: 58}
+	ct, err := NewConvTranspose(randSlice(r, 2*2*3*7), ts, Epilogue{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]struct {
+		n   int
+		run func(dst []float32, threads int)
+	}{
+		"conv2d":    {s.OutH * s.OutW * 20, func(dst []float32, th int) { c.Run(dst, src, th) }},
+		"depthwise": {ds.OutH * ds.OutW * 7, func(dst []float32, th int) { d.Run(dst, src, th) }},
+		"transpose": {26 * 58 * 3, func(dst []float32, th int) { ct.Run(dst, src, th) }},
+	}
+	for name, k := range runs {
+		want := make([]float32, k.n)
+		k.run(want, 1)
+		errs := make(chan string, 8)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got := make([]float32, k.n)
+				for i := 0; i < 20; i++ {
+					clear(got)
+					k.run(got, 1+(g+i)%3)
+					if j := firstDiff(got, want); j >= 0 {
+						errs <- fmt.Sprintf("%s: goroutine %d run %d differs at %d", name, g, i, j)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
 		}
 	}
 }
