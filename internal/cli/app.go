@@ -46,13 +46,13 @@ type appFlags struct {
 
 func (f *appFlags) register(fs *flag.FlagSet, env *Env) {
 	f.store.register(fs, env)
-	registerMasterKey(fs, env, &f.masterKey)
+	registerMasterKey(fs, &f.masterKey)
 	fs.BoolVar(&f.json, "json", false, "print machine-readable JSON")
 }
 
 // with opens the store, runs fn with the app manager and closes the store.
 func (f *appFlags) with(ctx context.Context, env *Env, fn func(*gateway.Apps) error) error {
-	st, keys, err := openGateway(ctx, f.store, f.masterKey)
+	st, keys, err := openGateway(ctx, f.store, orEnv(env, f.masterKey, "ZHENG_MASTER_KEY"))
 	if err != nil {
 		return err
 	}

@@ -74,3 +74,21 @@ func TestAppCommands(t *testing.T) {
 		t.Errorf("wrong master key: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestHelpDoesNotPrintSecrets(t *testing.T) {
+	vars := map[string]string{
+		"ZHENG_MASTER_KEY":  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"ZHENG_ADMIN_TOKEN": "admin-s3cret",
+		"ZHENG_REDIS":       "redis://:redis-s3cret@127.0.0.1:6379/0",
+	}
+	for _, args := range [][]string{{"serve", "--help"}, {"app", "create", "--help"}} {
+		env, out, errb := testEnv(vars)
+		Main(context.Background(), args, env)
+		text := out.String() + errb.String()
+		for _, secret := range []string{"0123456789abcdef", "admin-s3cret", "redis-s3cret"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("zheng %s prints %q", strings.Join(args, " "), secret)
+			}
+		}
+	}
+}

@@ -32,10 +32,12 @@ type gatewayServeFlags struct {
 }
 
 func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
-	registerMasterKey(fs, env, &f.masterKey)
-	fs.StringVar(&f.adminToken, "admin-token", env.Getenv("ZHENG_ADMIN_TOKEN"),
+	registerMasterKey(fs, &f.masterKey)
+	// Secrets are read from the environment when the command runs, not
+	// used as flag defaults, so that --help never prints them.
+	fs.StringVar(&f.adminToken, "admin-token", "",
 		"bearer token of the admin API under /admin/v1/; empty turns the admin API off (env ZHENG_ADMIN_TOKEN)")
-	fs.StringVar(&f.redisURL, "redis", env.Getenv("ZHENG_REDIS"),
+	fs.StringVar(&f.redisURL, "redis", "",
 		"redis:// URL for rate limits shared by several servers; empty = per-process limits (env ZHENG_REDIS)")
 	fs.DurationVar(&f.skew, "clock-skew", apig.DefaultSkew,
 		"accepted difference between a caller's X-Sdk-Date or Timespan and the server clock")
@@ -51,9 +53,17 @@ func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
 		"FOR BENCHMARKING ONLY: turn the gateway off; every route is open and free")
 }
 
-func registerMasterKey(fs *flag.FlagSet, env *Env, dst *string) {
-	fs.StringVar(dst, "master-key", env.Getenv("ZHENG_MASTER_KEY"),
+func registerMasterKey(fs *flag.FlagSet, dst *string) {
+	fs.StringVar(dst, "master-key", "",
 		"key encrypting app secrets: 64 hex digits or base64 of 32 bytes; empty = <data-dir>/master.key, generated on first use (env ZHENG_MASTER_KEY)")
+}
+
+// orEnv returns v, or the environment value of name when v is empty.
+func orEnv(env *Env, v, name string) string {
+	if v != "" {
+		return v
+	}
+	return env.Getenv(name)
 }
 
 // openGateway opens the gateway's tables in the store the certificates use
@@ -109,14 +119,14 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 		a.log.Warn("gateway off (--no-auth): every route is open and free; use this only for benchmarks")
 		return nil
 	}
-	st, keys, err := openGateway(ctx, a.store, f.masterKey)
+	st, keys, err := openGateway(ctx, a.store, orEnv(a.env, f.masterKey, "ZHENG_MASTER_KEY"))
 	if err != nil {
 		return err
 	}
 	a.onClose(st.Close)
 	var limiter gateway.Limiter
-	if f.redisURL != "" {
-		opt, err := redis.ParseURL(f.redisURL)
+	if redisURL := orEnv(a.env, f.redisURL, "ZHENG_REDIS"); redisURL != "" {
+		opt, err := redis.ParseURL(redisURL)
 		if err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}
@@ -153,8 +163,8 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 		return fmt.Errorf("metrics: %w", err)
 	}
 	a.handleOpen("GET /v1/account/usage", gw.UsageHandler())
-	if f.adminToken != "" {
-		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), f.adminToken))
+	if token := orEnv(a.env, f.adminToken, "ZHENG_ADMIN_TOKEN"); token != "" {
+		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), token))
 	}
 	if f.demoApp {
 		lines, err := demoApp(ctx, st, gw.Apps())

@@ -126,7 +126,7 @@ func New(store Store, keys *Keyring, opts *Options) *Gateway {
 		o.Limiter = ratelimit.NewMemory(o.Now)
 	}
 	g := &Gateway{store: store, keys: keys, opts: o, limiter: o.Limiter, log: o.Logger,
-		cache: appCache{m: make(map[string]cacheEntry)}}
+		cache: appCache{m: make(map[cacheKey]cacheEntry)}}
 	g.apps = NewApps(store, keys, o.Now)
 	g.apps.changed = g.cache.clear
 	g.usage = newUsageWriter(store, o.Logger, o.UsageQueue, o.UsageBatch, o.UsageFlushEvery)
@@ -374,7 +374,9 @@ func clientIP(r *http.Request) string {
 // 企查查 key parameter with Token and Timespan. For a signed request it
 // returns the body it had to read.
 func (g *Gateway) authenticate(ctx context.Context, r *http.Request, qcc bool, now time.Time) (*caller, []byte, refusal) {
-	if code := r.Header.Get("X-Apig-AppCode"); code != "" {
+	// The canonical spelling of X-Apig-AppCode, so that Get need not
+	// allocate to canonicalise it.
+	if code := r.Header.Get("X-Apig-Appcode"); code != "" {
 		c, err := g.lookup(ctx, "c", code)
 		if err != nil {
 			return nil, nil, g.lookupRefusal(ctx, err, reasonBadAuth, "AppCode not found, check the X-Apig-AppCode header")
@@ -475,7 +477,7 @@ func queryValue(raw, name string) (string, bool) {
 // AppCode costs no hashing; only found apps are cached.
 func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) {
 	now := time.Now()
-	ck := kind + id
+	ck := cacheKey{kind, id}
 	if g.opts.CacheTTL > 0 {
 		if c := g.cache.get(ck, now); c != nil {
 			return c, nil
@@ -502,6 +504,8 @@ func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) 
 	return c, nil
 }
 
+type cacheKey struct{ kind, id string }
+
 type cacheEntry struct {
 	c     *caller
 	until time.Time
@@ -511,10 +515,10 @@ type cacheEntry struct {
 // so its size is bounded by the number of apps.
 type appCache struct {
 	mu sync.RWMutex
-	m  map[string]cacheEntry
+	m  map[cacheKey]cacheEntry
 }
 
-func (c *appCache) get(k string, now time.Time) *caller {
+func (c *appCache) get(k cacheKey, now time.Time) *caller {
 	c.mu.RLock()
 	e, ok := c.m[k]
 	c.mu.RUnlock()
@@ -524,7 +528,7 @@ func (c *appCache) get(k string, now time.Time) *caller {
 	return e.c
 }
 
-func (c *appCache) put(k string, v *caller, until time.Time) {
+func (c *appCache) put(k cacheKey, v *caller, until time.Time) {
 	c.mu.Lock()
 	c.m[k] = cacheEntry{v, until}
 	c.mu.Unlock()

@@ -234,3 +234,31 @@ func TestDecodeBase64(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMakeBody feeds random bodies of each content type to the handler:
+// it must always answer with an envelope, never panic.
+func FuzzMakeBody(f *testing.F) {
+	f.Add("application/json", []byte(`{"base64":"SU1H","spec":"一寸","dpi":350}`))
+	f.Add("application/x-www-form-urlencoded", []byte("base64=SU1H&fileSize=20%2C45"))
+	f.Add("multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nIMG\r\n--x--\r\n"))
+	f.Add("application/json", []byte(`{"base64":{"a":1}}`))
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		h, _ := setup(t, &fakeMaker{})
+		h.Fetcher = noNetwork{} // random bodies may name any URL
+		r := httptest.NewRequest(http.MethodPost, "/idphoto/make", bytes.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.Make(rec, r)
+		var a answer
+		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || a.Code == 0 {
+			t.Fatalf("answer %q: %v", rec.Body, err)
+		}
+	})
+}
+
+// noNetwork refuses every download.
+type noNetwork struct{}
+
+func (noNetwork) Get(ctx context.Context, u string) ([]byte, error) {
+	return nil, urlfetch.ErrForbidden
+}

@@ -190,18 +190,14 @@ func applyAct(p *post, dst []float32, off int) {
 			for k := 0; k < len(dst); k += c {
 				row, al := dst[k:k+c], p.prelu[:c]
 				for j, v := range row {
-					if v < 0 {
-						row[j] = v * al[j]
-					}
+					row[j] = max(v, 0) + al[j]*min(v, 0) // branch-free, exact
 				}
 			}
 			return
 		}
 		ch := off % c
 		for i, v := range dst {
-			if v < 0 {
-				dst[i] = v * p.prelu[ch]
-			}
+			dst[i] = max(v, 0) + p.prelu[ch]*min(v, 0)
 			if ch++; ch == c {
 				ch = 0
 			}

@@ -150,10 +150,7 @@ func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 			return
 		case binPrelu:
 			for i, x := range a {
-				if x < 0 {
-					x *= b[i]
-				}
-				dst[i] = x
+				dst[i] = max(x, 0) + b[i]*min(x, 0) // branch-free, exact
 			}
 			return
 		}
@@ -197,25 +194,15 @@ func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 			}
 			return
 		case binMax:
-			if y == y { // a NaN bound keeps the general path
-				for i, x := range a {
-					if x < y {
-						x = y
-					}
-					dst[i] = x
-				}
-				return
+			for i, x := range a {
+				dst[i] = max(x, y)
 			}
+			return
 		case binMin:
-			if y == y {
-				for i, x := range a {
-					if x > y {
-						x = y
-					}
-					dst[i] = x
-				}
-				return
+			for i, x := range a {
+				dst[i] = min(x, y)
 			}
+			return
 		}
 	}
 	f := binFunc(code)
@@ -264,12 +251,7 @@ func binFunc(code binCode) func(x, y float32) float32 {
 			return 0
 		}
 	case binPrelu:
-		return func(x, alpha float32) float32 {
-			if x < 0 {
-				return alpha * x
-			}
-			return x
-		}
+		return func(x, alpha float32) float32 { return max(x, 0) + alpha*min(x, 0) }
 	}
 	panic("unknown binary op")
 }
@@ -304,8 +286,29 @@ func prepareBinary(code binCode) prepareFn {
 		if oka && okb && dt == dtFloat && b.dt == dtFloat && code != binEqual && code != binFloorMod {
 			ew = &ewChain{ops: []ewOp{{bin: code, post: fp, args: [2]ewArg{{kind: ka, idx: 0, c: ca}, {kind: kb, idx: 1, c: cb}}}}}
 		}
+		blk := 2048
+		if fp != nil && len(fp.prelu) > 0 {
+			blk = max(1, blk/len(fp.prelu)) * len(fp.prelu)
+		}
+		blocks := (numElems(shape) + blk - 1) / blk
 		run := func(in, out []*tval, threads int) {
 			a, b, dst := in[0].data, in[1].data, out[0].data
+			if bc.outer == 1 {
+				// one contiguous run (same shapes, or a scalar): split it
+				parallelFor(blocks, len(dst), threads, func(lo, hi int) {
+					// blocks small enough that the fused activation finds
+					// the sums still in L1
+					for k := lo; k < hi; k++ {
+						start := k * blk
+						d := dst[start:min(start+blk, len(dst))]
+						applyBin(code, d, a[start*bc.aInner:], b[start*bc.bInner:], bc.aInner, bc.bInner)
+						if fp != nil {
+							applyAct(fp, d, start)
+						}
+					}
+				})
+				return
+			}
 			parallelFor(bc.outer, len(dst), threads, func(lo, hi int) {
 				for o := lo; o < hi; o++ {
 					ao, bo := bc.offsets(o)
@@ -370,20 +373,15 @@ func applyUnary(code unaryCode, dst, src []float32) {
 	src = src[:len(dst)]
 	switch code {
 	case unRelu:
+		// Clearing negative values through the sign bit is branch-free: signs
+		// of activations are random, and a mispredicted branch per element
+		// costs several times the arithmetic.
 		for i, x := range src {
-			if !(x > 0) { // NaN and -0 become +0, like max(x, 0) in TF
-				x = 0
-			}
-			dst[i] = x
+			dst[i] = relu(x)
 		}
 	case unRelu6:
 		for i, x := range src {
-			if !(x > 0) {
-				x = 0
-			} else if x > 6 {
-				x = 6
-			}
-			dst[i] = x
+			dst[i] = min(relu(x), 6)
 		}
 	case unSigmoid:
 		for i, x := range src {
@@ -412,6 +410,12 @@ func applyUnary(code unaryCode, dst, src []float32) {
 	case unIdentity:
 		copy(dst, src)
 	}
+}
+
+// relu returns x for x > 0 and +0 otherwise (negative NaNs included).
+func relu(x float32) float32 {
+	u := math.Float32bits(x)
+	return math.Float32frombits(u &^ uint32(int32(u)>>31))
 }
 
 func sigmoid(x float32) float32 {

@@ -296,6 +296,8 @@ func prepareMatMul(n *node, in []*tval) (*prep, error) {
 	return &prep{outs: []*tval{{shape: []int{m, nn}}}, run: run, flops: 2 * int64(m) * int64(nn) * int64(k)}, nil
 }
 
+var negInf = float32(math.Inf(-1))
+
 func preparePool(isMax bool) prepareFn {
 	return func(n *node, in []*tval) (*prep, error) {
 		if len(in) != 1 {
@@ -336,7 +338,7 @@ func preparePool(isMax bool) prepareFn {
 						d := dst[((b*oh+oy)*ow+ox)*C:][:C]
 						if isMax {
 							for i := range d {
-								d[i] = float32(math.Inf(-1))
+								d[i] = negInf
 							}
 						} else {
 							clear(d)

@@ -205,7 +205,9 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		fmt.Sprintf(` ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id COLLATE "C" LIMIT $%d OFFSET $%d
 	) p JOIN cert_records b ON b.rid = p.rid
 	ORDER BY p.score, p.valid DESC, p.start_date DESC, p.id COLLATE "C"`, len(args)+1, len(args)+2)
-	rows, err := s.pool.Query(ctx, q, append(args, m.Limit, m.Offset)...)
+	// Plan with the actual keyword every time: a cached generic plan
+	// cannot see that a LIKE pattern is selective and scans the table.
+	rows, err := s.pool.Query(ctx, q, append([]any{pgx.QueryExecModeExec}, append(args, m.Limit, m.Offset)...)...)
 	if err != nil {
 		return cert.Page{}, fmt.Errorf("search certificates: %w", unavailable(err))
 	}

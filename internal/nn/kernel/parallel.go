@@ -6,10 +6,10 @@ import (
 )
 
 // parallel calls fn on chunks of [0,n) from up to threads goroutines, the
-// caller's included. Chunks are claimed dynamically: a helper that is slow
-// to be scheduled (waking an idle core takes microseconds) finds
-// the work already done and leaves, so splitting never makes a call much
-// slower than running it on one goroutine. No pool outlives the call.
+// caller's included. Chunks are claimed dynamically: a goroutine that is
+// slow to be scheduled (waking an idle core takes microseconds) finds the
+// work already done and leaves, so splitting never makes a call much slower
+// than running it on one goroutine. No pool outlives the call.
 func parallel(threads, n int, fn func(lo, hi int)) {
 	threads = min(threads, n)
 	if threads <= 1 {
