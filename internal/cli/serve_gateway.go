@@ -164,7 +164,7 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 	}
 	a.handleOpen("GET /v1/account/usage", gw.UsageHandler())
 	if token := orEnv(a.env, f.adminToken, "ZHENG_ADMIN_TOKEN"); token != "" {
-		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), token))
+		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), token, a.log))
 	}
 	if f.demoApp {
 		lines, err := demoApp(ctx, st, gw.Apps())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -25,8 +26,12 @@ import (
 //	POST /admin/v1/apps/{id}/appcodes        {"appCode":optional} → {"appId","appCode"}
 //
 // {id} is an app id or AppKey. Errors are {"error": "..."} with 400, 401,
-// 404 or 500.
-func AdminHandler(apps *Apps, token string) http.Handler {
+// 404 or 500; the cause of a 500 goes to log (nil: discarded).
+func AdminHandler(apps *Apps, token string, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reply := func(w http.ResponseWriter, r *http.Request, v any, err error) { replyTo(w, r, log, v, err) }
 	want := sha256.Sum256([]byte(token))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/v1/apps", func(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +39,7 @@ func AdminHandler(apps *Apps, token string) http.Handler {
 		if list == nil {
 			list = []App{}
 		}
-		reply(w, list, err)
+		reply(w, r, list, err)
 	})
 	mux.HandleFunc("POST /admin/v1/apps", func(w http.ResponseWriter, r *http.Request) {
 		var n NewApp
@@ -42,11 +47,11 @@ func AdminHandler(apps *Apps, token string) http.Handler {
 			return
 		}
 		created, err := apps.Create(r.Context(), n)
-		reply(w, created, err)
+		reply(w, r, created, err)
 	})
 	mux.HandleFunc("GET /admin/v1/apps/{id}", func(w http.ResponseWriter, r *http.Request) {
 		d, err := apps.Show(r.Context(), r.PathValue("id"))
-		reply(w, d, err)
+		reply(w, r, d, err)
 	})
 	mux.HandleFunc("POST /admin/v1/apps/{id}/topup", func(w http.ResponseWriter, r *http.Request) {
 		var s PackageSpec
@@ -54,7 +59,7 @@ func AdminHandler(apps *Apps, token string) http.Handler {
 			return
 		}
 		p, err := apps.Topup(r.Context(), r.PathValue("id"), s)
-		reply(w, p, err)
+		reply(w, r, p, err)
 	})
 	for _, op := range []struct {
 		name     string
@@ -62,12 +67,12 @@ func AdminHandler(apps *Apps, token string) http.Handler {
 	}{{"disable", true}, {"enable", false}} {
 		mux.HandleFunc("POST /admin/v1/apps/{id}/"+op.name, func(w http.ResponseWriter, r *http.Request) {
 			app, err := apps.SetDisabled(r.Context(), r.PathValue("id"), op.disabled)
-			reply(w, app, err)
+			reply(w, r, app, err)
 		})
 	}
 	mux.HandleFunc("POST /admin/v1/apps/{id}/rotate-secret", func(w http.ResponseWriter, r *http.Request) {
 		app, secret, err := apps.RotateSecret(r.Context(), r.PathValue("id"))
-		reply(w, map[string]any{"appId": app.ID, "appKey": app.AppKey, "appSecret": secret}, err)
+		reply(w, r, map[string]any{"appId": app.ID, "appKey": app.AppKey, "appSecret": secret}, err)
 	})
 	mux.HandleFunc("POST /admin/v1/apps/{id}/appcodes", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
@@ -77,7 +82,7 @@ func AdminHandler(apps *Apps, token string) http.Handler {
 			return
 		}
 		app, code, err := apps.AddAppCode(r.Context(), r.PathValue("id"), in.AppCode)
-		reply(w, map[string]any{"appId": app.ID, "appCode": code}, err)
+		reply(w, r, map[string]any{"appId": app.ID, "appCode": code}, err)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -102,7 +107,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func reply(w http.ResponseWriter, v any, err error) {
+func replyTo(w http.ResponseWriter, r *http.Request, log *slog.Logger, v any, err error) {
 	var inv *InvalidError
 	switch {
 	case err == nil:
@@ -112,6 +117,7 @@ func reply(w http.ResponseWriter, v any, err error) {
 	case errors.Is(err, ErrNotFound):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 	default:
+		log.ErrorContext(r.Context(), "gateway: admin", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 	}
 }

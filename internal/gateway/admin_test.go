@@ -12,7 +12,7 @@ import (
 
 func TestAdminAPI(t *testing.T) {
 	s := newStack(t, openSQLite(t), nil)
-	h := gateway.AdminHandler(s.gw.Apps(), "tok3n")
+	h := gateway.AdminHandler(s.gw.Apps(), "tok3n", nil)
 	call := func(method, path, token, body string) (int, map[string]any) {
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
 		if token != "" {

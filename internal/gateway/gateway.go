@@ -377,7 +377,9 @@ func (g *Gateway) authenticate(ctx context.Context, r *http.Request, qcc bool, n
 	// The canonical spelling of X-Apig-AppCode, so that Get need not
 	// allocate to canonicalise it.
 	if code := r.Header.Get("X-Apig-Appcode"); code != "" {
-		c, err := g.lookup(ctx, "c", code)
+		// Only the keyed hash of an AppCode is ever compared (in the cache
+		// and the store), never the code itself.
+		c, err := g.lookup(ctx, "c", g.keys.HashCode(code))
 		if err != nil {
 			return nil, nil, g.lookupRefusal(ctx, err, reasonBadAuth, "AppCode not found, check the X-Apig-AppCode header")
 		}
@@ -472,9 +474,8 @@ func queryValue(raw, name string) (string, bool) {
 	return "", false
 }
 
-// lookup finds an app by AppKey (kind "k") or AppCode (kind "c"), through
-// the cache. The cache is keyed by the credential as sent, so a cached
-// AppCode costs no hashing; only found apps are cached.
+// lookup finds an app by AppKey (kind "k") or AppCode hash (kind "c"),
+// through the cache; only found apps are cached.
 func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) {
 	now := time.Now()
 	ck := cacheKey{kind, id}
@@ -486,7 +487,7 @@ func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) 
 	var app App
 	var err error
 	if kind == "c" {
-		app, err = g.store.AppByCode(ctx, g.keys.HashCode(id))
+		app, err = g.store.AppByCode(ctx, id)
 	} else {
 		app, err = g.store.AppByKey(ctx, id)
 	}

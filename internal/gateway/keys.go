@@ -10,10 +10,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // MasterKeySize is the length of the master key in bytes (AES-256).
@@ -30,6 +33,7 @@ type Keyring struct {
 	aead    cipher.AEAD
 	codeKey []byte
 	check   string
+	macs    sync.Pool // of hash.Hash: HMAC-SHA256 keyed with codeKey
 }
 
 // NewKeyring derives the keyring from a 32-byte master key.
@@ -45,11 +49,13 @@ func NewKeyring(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	return &Keyring{
+	k := &Keyring{
 		aead:    aead,
 		codeKey: derive(master, "zheng gateway appcode v1"),
 		check:   hex.EncodeToString(derive(master, "zheng gateway check v1")[:8]),
-	}, nil
+	}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.codeKey) }
+	return k, nil
 }
 
 func derive(master []byte, label string) []byte {
@@ -87,9 +93,13 @@ func (k *Keyring) Open(appID string, sealed []byte) (Secret, error) {
 
 // HashCode returns the stored form of an AppCode.
 func (k *Keyring) HashCode(code string) string {
-	m := hmac.New(sha256.New, k.codeKey)
-	m.Write([]byte(code))
-	return hex.EncodeToString(m.Sum(nil))
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, code)
+	var sum [sha256.Size]byte
+	s := hex.EncodeToString(m.Sum(sum[:0]))
+	k.macs.Put(m)
+	return s
 }
 
 // ParseMasterKey reads a master key written as 64 hex digits or as base64

@@ -83,7 +83,9 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 	if err := ls.giveBack(ctx, l); err != nil {
 		return Charge{}, err
 	}
-	for range 3 {
+	// Each failed Take means another process took calls meanwhile; the
+	// loop ends when one succeeds or charge finds nothing left.
+	for range 10 {
 		pkgs, err := ls.store.Packages(ctx, appID)
 		if err != nil {
 			return Charge{}, fmt.Errorf("lease: %w", err)

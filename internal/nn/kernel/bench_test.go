@@ -118,6 +118,8 @@ var benchDepthwise = []struct {
 	{"5x5s2-64x64-c72", conv(1, 64, 64, 72, 5, 5, 1, 2, 1, 2)},
 	{"5x5s1-16x16-c240", conv(1, 16, 16, 240, 5, 5, 1, 1, 1, 2)},
 	{"3x3s1-8x8-c960", conv(1, 8, 8, 960, 3, 3, 1, 1, 1, 1)},
+	// rvm's guided-filter box filters run on few channels at full size.
+	{"box3x3-512x512-c4", conv(1, 512, 512, 4, 3, 3, 1, 1, 1, 1)},
 }
 
 func BenchmarkDepthwise(b *testing.B) {

@@ -152,6 +152,11 @@ func (d *Depthwise) row(dst, src []float32, n, oy int) {
 			}
 			cn = end
 		}
+		if cn < C && d.im.dwTail != nil {
+			d.im.dwTail(&o[cn], &in[cn], &f[cn], &d.bias[cn], &d.clamp, C-cn, uintptr(C*4), npix, nh, nw,
+				uintptr(srcStep*4), uintptr(rowStride*4), uintptr(tapStride*4), uintptr(s.KW*C*4))
+			cn = C
+		}
 		if cn < C {
 			dwGo(o, in, f, d.bias, &d.clamp, cn, C, npix, nh, nw, srcStep, rowStride, tapStride, s.KW*C)
 		}

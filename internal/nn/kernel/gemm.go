@@ -48,6 +48,9 @@ type impl struct {
 	// gemm32 computes mr×32 tiles from two adjacent panels; optional.
 	gemm32 microKernel
 	dws    []dwKernels // widest first; none: Go loops
+	// dwTail, when set, does the last channels that no block width fits
+	// (fewer than 8), instead of Go loops.
+	dwTail dwKernel
 
 	peak      func(n int) // n iterations of peakFlops register-only flops
 	peakFlops int

@@ -47,6 +47,10 @@ func dw5s1avx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cst
 	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 
 //go:noescape
+func dwtailavx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+
+//go:noescape
 func dwavx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
 	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 
@@ -65,8 +69,9 @@ var (
 	avx512Impl = &impl{
 		name: "avx512", mr: 12,
 		gemm: sgemm12x16avx512, gemm8: sgemm12x8avx2, gemm32: sgemm12x32avx512,
-		dws:  []dwKernels{{16, dwavx512, dw3s1avx512, dw5s1avx512}, {8, dwavx2, dw3s1avx2, dw5s1avx2}},
-		peak: fmaPeakAVX512, peakFlops: 12 * 16 * 2,
+		dws:    []dwKernels{{16, dwavx512, dw3s1avx512, dw5s1avx512}, {8, dwavx2, dw3s1avx2, dw5s1avx2}},
+		dwTail: dwtailavx512,
+		peak:   fmaPeakAVX512, peakFlops: 12 * 16 * 2,
 	}
 )
 

@@ -570,6 +570,222 @@ dwzdone:
 	VZEROUPPER
 	RET
 
+// func dwtailavx512(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
+//	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
+//
+// The last cn < 16 channels (all of them for 3- or 4-channel images) as
+// one masked 16-lane block: masked loads read nothing past the channels,
+// and masked stores write nothing past them. Pixels go in groups as in
+// dwavx512.
+TEXT ·dwtailavx512(SB), NOSPLIT, $0-112
+	MOVQ cn+40(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ clamp+32(FP), AX
+	VBROADCASTSS (AX), Z14
+	VBROADCASTSS 4(AX), Z15
+	MOVQ srcStep+80(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ npix+56(FP), DX
+
+dwt8pix:
+	CMPQ DX, $8
+	JLT  dwt4pix
+
+	MOVQ bias+24(FP), AX
+	VMOVUPS.Z (AX), K1, Z13
+	VMOVAPS Z13, Z0
+	VMOVAPS Z13, Z1
+	VMOVAPS Z13, Z2
+	VMOVAPS Z13, Z3
+	VMOVAPS Z13, Z4
+	VMOVAPS Z13, Z5
+	VMOVAPS Z13, Z6
+	VMOVAPS Z13, Z7
+	MOVQ SI, R13
+	MOVQ filter+16(FP), R10
+	MOVQ kh+64(FP), CX
+
+dwt8row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwt8tap:
+	VMOVUPS.Z (AX), K1, Z8
+	LEAQ (R14)(R11*4), R15
+	VMOVUPS.Z (R14), K1, Z16
+	VFMADD231PS Z16, Z8, Z0
+	VMOVUPS.Z (R14)(R11*1), K1, Z17
+	VFMADD231PS Z17, Z8, Z1
+	VMOVUPS.Z (R14)(R11*2), K1, Z18
+	VFMADD231PS Z18, Z8, Z2
+	VMOVUPS.Z (R14)(R12*1), K1, Z19
+	VFMADD231PS Z19, Z8, Z3
+	VMOVUPS.Z (R15), K1, Z20
+	VFMADD231PS Z20, Z8, Z4
+	VMOVUPS.Z (R15)(R11*1), K1, Z21
+	VFMADD231PS Z21, Z8, Z5
+	VMOVUPS.Z (R15)(R11*2), K1, Z22
+	VFMADD231PS Z22, Z8, Z6
+	VMOVUPS.Z (R15)(R12*1), K1, Z23
+	VFMADD231PS Z23, Z8, Z7
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwt8tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwt8row
+
+	MOVQ DI, R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z1, Z1
+	VMINPS Z15, Z1, Z1
+	VMOVUPS Z1, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z2, Z2
+	VMINPS Z15, Z2, Z2
+	VMOVUPS Z2, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z3, Z3
+	VMINPS Z15, Z3, Z3
+	VMOVUPS Z3, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z4, Z4
+	VMINPS Z15, Z4, Z4
+	VMOVUPS Z4, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z5, Z5
+	VMINPS Z15, Z5, Z5
+	VMOVUPS Z5, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z6, Z6
+	VMINPS Z15, Z6, Z6
+	VMOVUPS Z6, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z7, Z7
+	VMINPS Z15, Z7, Z7
+	VMOVUPS Z7, K1, (R13)
+	LEAQ (SI)(R11*8), SI
+	IMULQ $8, R9
+	ADDQ R9, DI
+	SUBQ $8, DX
+	JMP  dwt8pix
+
+dwt4pix:
+	CMPQ DX, $4
+	JLT  dwt1pix
+
+	MOVQ bias+24(FP), AX
+	VMOVUPS.Z (AX), K1, Z13
+	VMOVAPS Z13, Z0
+	VMOVAPS Z13, Z1
+	VMOVAPS Z13, Z2
+	VMOVAPS Z13, Z3
+	MOVQ SI, R13
+	MOVQ filter+16(FP), R10
+	MOVQ kh+64(FP), CX
+
+dwt4row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwt4tap:
+	VMOVUPS.Z (AX), K1, Z8
+	VMOVUPS.Z (R14), K1, Z16
+	VFMADD231PS Z16, Z8, Z0
+	VMOVUPS.Z (R14)(R11*1), K1, Z17
+	VFMADD231PS Z17, Z8, Z1
+	VMOVUPS.Z (R14)(R11*2), K1, Z18
+	VFMADD231PS Z18, Z8, Z2
+	VMOVUPS.Z (R14)(R12*1), K1, Z19
+	VFMADD231PS Z19, Z8, Z3
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwt4tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwt4row
+
+	MOVQ DI, R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z1, Z1
+	VMINPS Z15, Z1, Z1
+	VMOVUPS Z1, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z2, Z2
+	VMINPS Z15, Z2, Z2
+	VMOVUPS Z2, K1, (R13)
+	ADDQ R9, R13
+	VMAXPS Z14, Z3, Z3
+	VMINPS Z15, Z3, Z3
+	VMOVUPS Z3, K1, (R13)
+	LEAQ (SI)(R11*4), SI
+	IMULQ $4, R9
+	ADDQ R9, DI
+	SUBQ $4, DX
+	JMP  dwt4pix
+
+dwt1pix:
+	TESTQ DX, DX
+	JZ    dwtdone
+
+	MOVQ bias+24(FP), AX
+	VMOVUPS.Z (AX), K1, Z13
+	VMOVAPS Z13, Z0
+	MOVQ SI, R13
+	MOVQ filter+16(FP), R10
+	MOVQ kh+64(FP), CX
+
+dwt1row:
+	MOVQ R13, R14
+	MOVQ R10, AX
+	MOVQ kw+72(FP), R9
+
+dwt1tap:
+	VMOVUPS.Z (AX), K1, Z8
+	VMOVUPS.Z (R14), K1, Z16
+	VFMADD231PS Z16, Z8, Z0
+	ADDQ tapStride+96(FP), R14
+	ADDQ cstride+48(FP), AX
+	DECQ R9
+	JNZ  dwt1tap
+	ADDQ rowStride+88(FP), R13
+	ADDQ fRowStride+104(FP), R10
+	DECQ CX
+	JNZ  dwt1row
+
+	MOVQ DI, R13
+	MOVQ cstride+48(FP), R9
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VMOVUPS Z0, K1, (R13)
+	ADDQ R11, SI
+	ADDQ R9, DI
+	DECQ DX
+	JMP  dwt1pix
+
+dwtdone:
+	VZEROUPPER
+	RET
+
 // func dw3s1avx2(dst, src, filter, bias *float32, clamp *[2]float32, cn int, cstride uintptr,
 //	npix, kh, kw int, srcStep, rowStride, tapStride, fRowStride uintptr)
 //
