@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"path/filepath"
 	"runtime"
 	"slices"
 
@@ -76,7 +75,7 @@ func NewFinder(modelsDir string) (*Finder, error) {
 func NewFinderOptions(modelsDir string, opt *Options) (*Finder, error) {
 	o := opt.withDefaults()
 	load := func(name string) (*nn.Model, error) {
-		m, err := nn.LoadFile(filepath.Join(modelsDir, name+".json"))
+		m, err := nn.LoadNamed(modelsDir, name)
 		if err != nil {
 			return nil, fmt.Errorf("face: load %s: %w", name, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -71,7 +70,7 @@ func New(modelsDir string) (*Matter, error) { return NewOptions(modelsDir, nil) 
 
 // NewOptions is New with options; nil means defaults.
 func NewOptions(modelsDir string, opt *Options) (*Matter, error) {
-	m, err := nn.LoadFile(filepath.Join(modelsDir, "rvm.json"))
+	m, err := nn.LoadNamed(modelsDir, "rvm")
 	if err != nil {
 		return nil, fmt.Errorf("matte: load rvm: %w", err)
 	}
