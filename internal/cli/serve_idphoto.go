@@ -54,7 +54,8 @@ func (f *idphotoServeFlags) register(fs *flag.FlagSet, env *Env) {
 		"largest input in pixels, refused from its header with code 204 (env ZHENG_IDPHOTO_MAX_PIXELS)")
 	fs.DurationVar(&f.FilesLifetime, "files-lifetime", envDuration(env, "ZHENG_FILES_LIFETIME", blob.DefaultLifetime),
 		"how long generated photos stay downloadable (env ZHENG_FILES_LIFETIME)")
-	fs.StringVar(&f.S3, "s3", env.Getenv("ZHENG_S3"),
+	// No env default here: it would print the secret in --help.
+	fs.StringVar(&f.S3, "s3", "",
 		"store photos in S3: s3://KEY:SECRET@host[:port]/bucket[/prefix][?secure=false&region=R&public=BASEURL]; empty = the data dir (env ZHENG_S3)")
 	fs.StringVar(&f.PublicURL, "public-url", env.Getenv("ZHENG_PUBLIC_URL"),
 		"base of the file URLs in answers, e.g. https://photos.example.com; empty = the request's host (env ZHENG_PUBLIC_URL)")
@@ -80,6 +81,9 @@ func setupIDPhoto(ctx context.Context, a *serveApp, f *idphotoServeFlags) error 
 		Fetcher:   urlfetch.New(urlfetch.Config{Timeout: f.FetchTimeout, Allow: allow}),
 		PublicURL: f.PublicURL,
 		Log:       a.log,
+	}
+	if f.S3 == "" {
+		f.S3 = a.env.Getenv("ZHENG_S3")
 	}
 	if f.S3 != "" {
 		s3, err := blob.NewS3(ctx, f.S3, f.FilesLifetime)

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -248,7 +249,7 @@ func TestBusy(t *testing.T) {
 	}()
 	// Wait until the first request holds the only slot.
 	for len(m.admit) == 0 {
-		runtimeGosched()
+		runtime.Gosched()
 	}
 	_, err := m.Make(context.Background(), &Request{Image: img})
 	if CodeOf(err) != CodeBusy {

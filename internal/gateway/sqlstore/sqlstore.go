@@ -39,7 +39,7 @@ type Store struct {
 	q        queries
 	// Statements of the per-request path, prepared once: SQLite would
 	// otherwise compile them on every call.
-	spendStmt, refundStmt, byKeyStmt, byCodeStmt, pkgsStmt *sql.Stmt
+	spendStmt, refundStmt, takeStmt, byKeyStmt, byCodeStmt, pkgsStmt, usageStmt *sql.Stmt
 
 	// On SQLite, spends of concurrent requests are grouped into one
 	// transaction (group commit) by spendLoop: the commit, not the
@@ -122,9 +122,11 @@ func (s *Store) init(ctx context.Context) error {
 	}{
 		{s.w, s.q.spend, &s.spendStmt},
 		{s.w, s.q.refund, &s.refundStmt},
+		{s.w, s.q.take, &s.takeStmt},
 		{s.r, s.q.appByKey, &s.byKeyStmt},
 		{s.r, s.q.appByCode, &s.byCodeStmt},
 		{s.r, s.q.packages, &s.pkgsStmt},
+		{s.w, s.q.insertUsageFull, &s.usageStmt},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -158,7 +160,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.loopDone
 	}
-	for _, stmt := range []*sql.Stmt{s.spendStmt, s.refundStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt} {
+	for _, stmt := range []*sql.Stmt{s.spendStmt, s.refundStmt, s.takeStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt, s.usageStmt} {
 		if stmt != nil {
 			stmt.Close()
 		}
@@ -650,7 +652,7 @@ func (s *Store) Take(ctx context.Context, packageID, n int64, now time.Time) (ga
 	}
 	day := gateway.Day(now)
 	var id int64
-	err := s.w.QueryRowContext(ctx, s.q.take, n, day, n, n, day, packageID, n, now.Unix(), day, n).Scan(&id)
+	err := s.takeStmt.QueryRowContext(ctx, n, day, n, n, day, packageID, n, now.Unix(), day, n).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gateway.Charge{}, gateway.ErrNoCharge
 	}
@@ -682,7 +684,13 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 			args = append(args, u.At.UnixMilli(), u.AppID, u.Product, u.Route, u.Code, b2i(u.Billable),
 				u.Latency.Microseconds(), u.ClientIP, u.TaskNo)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertUsageRows(len(chunk)), args...); err != nil {
+		var err error
+		if len(chunk) == usageRowsPerInsert {
+			_, err = tx.StmtContext(ctx, s.usageStmt).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.q.insertUsageRows(len(chunk)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}
 	}

@@ -1,5 +1,0 @@
-package idphoto
-
-import "runtime"
-
-func runtimeGosched() { runtime.Gosched() }
