@@ -83,7 +83,7 @@ func newIDPhotoMakeCmd(env *Env) *Command {
 	fs.StringVar(&layout, "layout", "", "also write a print sheet OUT-layout.jpg: 6inch, 5inch or a4")
 	fs.StringVar(&report, "report", "", "write the JSON report to this file")
 	fs.StringVar(&size, "size", "", "custom size WxH in pixels (with --spec 12)")
-	fs.Float64Var(&faceRatio, "face-ratio", 0, "face height (brow top to chin) over photo height; 0 = the spec's")
+	fs.Float64Var(&faceRatio, "face-ratio", 0, "the seed's face ratio (brow top to chin = 0.6 × this × photo height); 0 = the spec's (0.5 or 0.4)")
 	fs.Float64Var(&center, "face-center", 0, "face centre height over photo height; 0 = 0.45")
 	fs.StringVar(&topEmpty, "top-empty", "", `head-top gap range in px, "min,max"`)
 	fs.StringVar(&models, "models", envDefault(env, "ZHENG_MODELS", "./models"), "models directory (env ZHENG_MODELS)")
@@ -159,8 +159,8 @@ func newIDPhotoMakeCmd(env *Env) *Command {
 				}
 			}
 			r := res.Report
-			fmt.Fprintf(env.Stdout, "%s: %s %s %dx%d px, %d dpi, %.1f KB; face ratio %.3f, centre %.3f, top gap %.0f px\n",
-				out, res.Spec.ID, res.Spec.Name, res.Width, res.Height, res.DPI, r.FileKB, r.FaceRatio, r.FaceCenter, r.TopGapPx)
+			fmt.Fprintf(env.Stdout, "%s: %s %s %dx%d px, %d dpi, %.1f KB; face ratio %.3f (brow-chin %.3f), centre %.3f, top gap %.0f px\n",
+				out, res.Spec.ID, res.Spec.Name, res.Width, res.Height, res.DPI, r.FileKB, r.FaceRatio, r.BrowChinRatio, r.FaceCenter, r.TopGapPx)
 			for _, w := range r.Warnings {
 				fmt.Fprintf(env.Stdout, "warning: %s\n", w)
 			}

@@ -9,7 +9,7 @@ import (
 // the roll has been removed, so the face is upright and y grows downwards.
 type cropInput struct {
 	W, H       int     // output size, px
-	FaceRatio  float64 // (chin − brow top) / H
+	BrowChin   float64 // (chin − brow top) / H: faceRatio × BrowChinPerFaceRatio
 	FaceCenter float64 // face centre height / H
 	TopEmpty   *[2]float64
 	BrowY      float64 // brow top
@@ -39,7 +39,7 @@ type cropBox struct {
 // the renderer, so no constraint needs the source to be large enough.
 func solveCrop(in cropInput) cropBox {
 	faceH := in.ChinY - in.BrowY
-	s := in.FaceRatio * float64(in.H) / faceH
+	s := in.BrowChin * float64(in.H) / faceH
 	box := cropBox{Scale: s}
 	box.X0 = in.CenterX - float64(in.W)/(2*s)
 	centreY := (in.BrowY + in.ChinY) / 2

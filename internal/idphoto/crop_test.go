@@ -7,7 +7,7 @@ import (
 )
 
 func TestSolveCrop(t *testing.T) {
-	base := cropInput{W: 295, H: 413, FaceRatio: 0.33, FaceCenter: 0.45,
+	base := cropInput{W: 295, H: 413, BrowChin: 0.33, FaceCenter: 0.45,
 		BrowY: 400, ChinY: 600, CenterX: 500, CrownY: 240, BodyBottom: math.Inf(1)}
 	with := func(f func(*cropInput)) cropInput { in := base; f(&in); return in }
 	for _, tc := range []struct {
@@ -19,7 +19,7 @@ func TestSolveCrop(t *testing.T) {
 		gaveWay string // substring of GaveWay, "" = none
 	}{
 		{"ratio and centre", base, 0.33, 0.45, [2]float64{-1e9, 1e9}, ""},
-		{"bigger face higher", with(func(in *cropInput) { in.FaceRatio, in.FaceCenter = 0.4, 0.5 }), 0.4, 0.5, [2]float64{-1e9, 1e9}, ""},
+		{"bigger face higher", with(func(in *cropInput) { in.BrowChin, in.FaceCenter = 0.4, 0.5 }), 0.4, 0.5, [2]float64{-1e9, 1e9}, ""},
 		{"top gap in range leaves centre", with(func(in *cropInput) { in.TopEmpty = &[2]float64{0, 100} }), 0.33, 0.45, [2]float64{0, 100}, ""},
 		{"top gap too small moves face down", with(func(in *cropInput) { in.TopEmpty = &[2]float64{60, 80} }), 0.33, -1, [2]float64{60, 80}, "faceCenter: face moved down"},
 		{"top gap too big moves face up", with(func(in *cropInput) { in.TopEmpty = &[2]float64{0, 5} }), 0.33, -1, [2]float64{0, 5}, "faceCenter: face moved up"},
@@ -85,25 +85,31 @@ func TestCatalogue(t *testing.T) {
 		w, h, dpi    int
 		unit         string
 		kbMin, kbMax int
+		faceRatio    float64 // the seed's default: 0.5, 0.4 for the wide formats
 	}{
-		{"一寸", "s034", 295, 413, 300, "mm", 0, 0},
-		{"二寸", "s036", 413, 579, 300, "mm", 0, 0},
-		{"二级建造师证", "s020", 295, 413, 300, "px", 0, 0},
-		{"五寸", "s019", 1051, 1500, 300, "mm", 0, 0},
-		{"事业单位招聘", "s085", 90, 120, 300, "px", 0, 0},
-		{"社保卡（350dpi， 无回执，50~100KB）", "s014", 358, 441, 350, "px", 50, 100},
-		{"护士执业资格考试(20~45kb)", "s066", 160, 210, 300, "px", 20, 45},
-		{"公务员考试报名", "s067", 340, 450, 300, "px", 0, 20},
-		{"社保卡（350dpi， 无回执，大于100KB）", "s069", 358, 441, 350, "px", 100, 0},
-		{"国考（100x140）", "s102", 100, 140, 300, "mm", 0, 0},
-		{"英语四六级考试", "s006", 240, 320, 300, "px", 0, 0}, // first of three rows
-		{"s012", "s012", 144, 192, 300, "px", 0, 0},
-		{"卫生专业技术资格考试", "s094", 413, 531, 300, "mm", 0, 0},
+		{"一寸", "s034", 295, 413, 300, "mm", 0, 0, 0.5},
+		{"二寸", "s036", 413, 579, 300, "mm", 0, 0, 0.5},
+		{"二级建造师证", "s020", 295, 413, 300, "px", 0, 0, 0.5},
+		{"五寸", "s019", 1051, 1500, 300, "mm", 0, 0, 0.4},
+		{"事业单位招聘", "s085", 90, 120, 300, "px", 0, 0, 0.5},
+		{"社保卡（350dpi， 无回执，50~100KB）", "s014", 358, 441, 350, "px", 50, 100, 0.5},
+		{"护士执业资格考试(20~45kb)", "s066", 160, 210, 300, "px", 20, 45, 0.5},
+		{"公务员考试报名", "s067", 340, 450, 300, "px", 0, 20, 0.5},
+		{"社保卡（350dpi， 无回执，大于100KB）", "s069", 358, 441, 350, "px", 100, 0, 0.5},
+		{"国考（100x140）", "s102", 100, 140, 300, "mm", 0, 0, 0.5},
+		{"英语四六级考试", "s006", 240, 320, 300, "px", 0, 0, 0.5}, // first of three rows
+		{"s012", "s012", 144, 192, 300, "px", 0, 0, 0.5},
+		{"卫生专业技术资格考试", "s094", 413, 531, 300, "mm", 0, 0, 0.5},
+		{"三寸", "s047", 650, 992, 300, "mm", 0, 0, 0.4},
+		{"半身职业照", "s087", 850, 1200, 300, "px", 0, 0, 0.4},
 	} {
 		s, ok := c.Lookup(tc.key)
 		if !ok {
 			t.Errorf("Lookup(%q) failed", tc.key)
 			continue
+		}
+		if s.FaceRatio != tc.faceRatio {
+			t.Errorf("Lookup(%q).FaceRatio = %v, want %v", tc.key, s.FaceRatio, tc.faceRatio)
 		}
 		if s.ID != tc.id || s.PixelWidth != tc.w || s.PixelHeight != tc.h || s.DPI != tc.dpi || s.Unit != tc.unit || s.KBMin != tc.kbMin || s.KBMax != tc.kbMax {
 			t.Errorf("Lookup(%q) = %s %dx%d@%d %s kb %d-%d, want %s %dx%d@%d %s kb %d-%d", tc.key,

@@ -428,13 +428,16 @@ func rotateQuarter(img image.Image, deg int) *image.RGBA {
 func (j *job) cropInput(g *geom, crownY, body float64) cropInput {
 	in := cropInput{
 		W: j.w, H: j.h,
-		FaceRatio: j.req.FaceRatio, FaceCenter: j.req.FaceCenter,
-		BrowY: g.browY, ChinY: g.chinY, CenterX: g.centerX,
+		FaceCenter: j.req.FaceCenter,
+		BrowY:      g.browY, ChinY: g.chinY, CenterX: g.centerX,
 		CrownY: crownY, BodyBottom: body,
 	}
-	if in.FaceRatio == 0 {
-		in.FaceRatio = j.spec.FaceRatio
+	ratio := j.req.FaceRatio
+	if ratio == 0 {
+		ratio = j.spec.FaceRatio
 	}
+	// The only place where the seed's face ratio becomes our measure.
+	in.BrowChin = BrowChinPerFaceRatio * ratio
 	if in.FaceCenter == 0 {
 		in.FaceCenter = DefaultFaceCenter
 	}

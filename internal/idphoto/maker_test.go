@@ -65,7 +65,7 @@ func TestMakeFraming(t *testing.T) {
 		top    *[2]float64
 	}{
 		{"一寸 defaults", synthPortrait(600, 800, 300, 260, 200, 0, true), []string{"spec", "一寸", "bgColor", "blue"}, 295, 413, 300, [2]float64{}, nil},
-		{"ratio and centre", synthPortrait(600, 800, 300, 260, 200, 0, true), []string{"spec", "二寸", "bgColor", "white", "faceRatio", "0.3", "faceCenterRange", "0.5"}, 413, 579, 300, [2]float64{}, nil},
+		{"ratio and centre", synthPortrait(600, 800, 300, 260, 200, 0, true), []string{"spec", "二寸", "bgColor", "white", "faceRatio", "0.45", "faceCenterRange", "0.5"}, 413, 579, 300, [2]float64{}, nil},
 		{"kb range and dpi", synthPortrait(600, 800, 300, 260, 200, 0, true), []string{"spec", "s034", "bgColor", "red", "fileSize", "30,40", "dpi", "350"}, 344, 482, 350, [2]float64{30, 40}, nil},
 		{"top empty", synthPortrait(600, 800, 300, 260, 200, 0, true), []string{"spec", "12", "size", "400x500", "topEmpty", "40,60"}, 400, 500, 300, [2]float64{}, &[2]float64{40, 60}},
 		{"tilted head levelled", synthPortrait(600, 800, 300, 260, 200, 12, true), []string{"spec", "一寸", "bgColor", "#00FF00"}, 295, 413, 300, [2]float64{}, nil},
@@ -109,6 +109,10 @@ func TestMakeFraming(t *testing.T) {
 			}
 			if !near2(rep.FaceRatio, wantRatio, 0.03) {
 				t.Errorf("face ratio = %.3f, want %.3f±0.03", rep.FaceRatio, wantRatio)
+			}
+			// The seed's ratio is calibrated to brow top to chin.
+			if !near2(rep.BrowChinRatio, BrowChinPerFaceRatio*wantRatio, 0.02) {
+				t.Errorf("brow-chin ratio = %.3f, want %.3f±0.02", rep.BrowChinRatio, BrowChinPerFaceRatio*wantRatio)
 			}
 			if tc.top == nil && len(rep.GaveWay) == 0 && !near2(rep.FaceCenter, wantCentre, 0.03) {
 				t.Errorf("face centre = %.3f, want %.3f±0.03", rep.FaceCenter, wantCentre)

@@ -117,7 +117,7 @@ func TestPortraits(t *testing.T) {
 	}
 	variants := []variant{
 		{params: []string{"spec", "一寸", "bgColor", "blue"}, ratio: idphoto.DefaultFaceRatio},
-		{params: []string{"spec", "二寸", "bgColor", "white", "faceRatio", "0.28"}, ratio: 0.28},
+		{params: []string{"spec", "二寸", "bgColor", "white", "faceRatio", "0.45"}, ratio: 0.45},
 		{params: []string{"spec", "s014"}, kb: [2]float64{50, 100}, ratio: idphoto.DefaultFaceRatio},
 		{params: []string{"spec", "12", "size", "480x640", "bgColor", "red", "topEmpty", "30,80", "fileSize", "20,45"}, kb: [2]float64{20, 45}, top: &[2]float64{30, 80}, ratio: idphoto.DefaultFaceRatio},
 	}
@@ -193,7 +193,8 @@ func checkPhoto(t *testing.T, ms *models, res *idphoto.Result, params []string, 
 	}
 	f := faces[0]
 	h := float64(b.Dy())
-	gotRatio := (f.Chin.Y - f.BrowTop.Y) / h
+	// In the seed's terms, as asked: brow top to chin over the calibration.
+	gotRatio := (f.Chin.Y - f.BrowTop.Y) / h / idphoto.BrowChinPerFaceRatio
 	gotCentre := (f.Chin.Y + f.BrowTop.Y) / 2 / h
 	if math.Abs(gotRatio-ratio) > 0.03 {
 		t.Errorf("%v: measured face ratio %.3f, want %.3f±0.03", params, gotRatio, ratio)

@@ -20,14 +20,17 @@ type Report struct {
 	Chroma       string  `json:"chroma,omitempty"`       // JPEG chroma subsampling used
 	PaddingBytes int     `json:"paddingBytes,omitempty"` // metadata added to reach the minimum KB
 
-	// Framing measured on the output: face height (brow top to chin) and
-	// face centre height as fractions of the photo height, the face axis
-	// as a fraction of the width, and the gap above the head in pixels
-	// (from the rendered matte).
-	FaceRatio   float64 `json:"faceRatio"`
-	FaceCenter  float64 `json:"faceCenter"`
-	FaceCenterX float64 `json:"faceCenterX"`
-	TopGapPx    float64 `json:"topGapPx"`
+	// Framing measured on the output: the face ratio in the seed's terms
+	// (brow-top-to-chin height ÷ BrowChinPerFaceRatio ÷ photo height,
+	// comparable with the faceRatio asked for), the raw brow-top-to-chin
+	// height over the photo height, the face centre height as a fraction
+	// of the photo height, the face axis as a fraction of the width, and
+	// the gap above the head in pixels (from the rendered matte).
+	FaceRatio     float64 `json:"faceRatio"`
+	BrowChinRatio float64 `json:"browChinRatio"`
+	FaceCenter    float64 `json:"faceCenter"`
+	FaceCenterX   float64 `json:"faceCenterX"`
+	TopGapPx      float64 `json:"topGapPx"`
 
 	Roll         float64 `json:"roll"` // degrees, levelled before cropping
 	Yaw          float64 `json:"yaw"`
@@ -69,7 +72,9 @@ func (r *Report) warn(s string) { r.Warnings = append(r.Warnings, s) }
 func (j *job) measure(in cropInput, box cropBox, out *image.RGBA, cov *image.Gray, lm outLandmarks) {
 	rep := j.report
 	ratio, centre, cx, _ := box.measure(in)
-	rep.FaceRatio, rep.FaceCenter, rep.FaceCenterX = round2(ratio*1000)/1000, round2(centre*1000)/1000, round2(cx*1000)/1000
+	rep.FaceRatio = round2(ratio/BrowChinPerFaceRatio*1000) / 1000
+	rep.BrowChinRatio = round2(ratio*1000) / 1000
+	rep.FaceCenter, rep.FaceCenterX = round2(centre*1000)/1000, round2(cx*1000)/1000
 	w, h := out.Rect.Dx(), out.Rect.Dy()
 	// Top gap: first row where the person covers the face's column band.
 	x0 := clampInt(int(lm.brow.X-0.15*lm.faceH), 0, w-1)

@@ -26,7 +26,7 @@ type Request struct {
 	Beauty     float64         // 1.0–5.0; 0 = none
 	KB         imageio.KBRange // zero = the spec's range, if any
 	DPI        int             // 0 = the spec's DPI
-	FaceRatio  float64         // brow top to chin over photo height; 0 = spec default
+	FaceRatio  float64         // the seed's 人脸占比 (see BrowChinPerFaceRatio); 0 = spec default
 	FaceCenter float64         // face centre height over photo height; 0 = 0.45
 	TopEmpty   *[2]int         // head-top gap range in px; nil = no rule
 	Layout     string          // "", "6inch", "5inch" or "a4"

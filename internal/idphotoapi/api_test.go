@@ -215,6 +215,14 @@ func TestSpecs(t *testing.T) {
 	if a.Code != 200 || len(a.Data.Specs) != 181 || a.Data.Colors["blue"][0] != "#438EDB" || a.Data.Custom != "12" {
 		t.Errorf("specs: code %d, %d specs, blue %v, custom %q", a.Code, len(a.Data.Specs), a.Data.Colors["blue"], a.Data.Custom)
 	}
+	// Face ratios are the seed's: 0.5, and 0.4 for the wide formats.
+	ratios := map[float64]int{}
+	for _, s := range a.Data.Specs {
+		ratios[s.FaceRatio]++
+	}
+	if len(ratios) != 2 || ratios[0.5] == 0 || ratios[0.4] == 0 {
+		t.Errorf("specs' face ratios %v, want only 0.5 and 0.4", ratios)
+	}
 }
 
 func TestDecodeBase64(t *testing.T) {
