@@ -169,7 +169,14 @@ func newNNBenchCmd(env *Env) *Command {
 			}
 			return nil
 		}
-		for range *warmup {
+		// A recurrent model's first frame (scalar state) has a plan of its
+		// own; run it untimed even with --warmup 0 so that the timed runs
+		// never include planning.
+		prime := 0
+		if _, ok := feeds["r1i"]; ok {
+			prime = 1
+		}
+		for range *warmup + prime {
 			if err := run(); err != nil {
 				return err
 			}

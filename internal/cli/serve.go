@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +68,7 @@ func newServeCmd(env *Env) *Command {
 		gw        gatewayServeFlags
 		ct        certServeFlags
 		ip        idphotoServeFlags
+		memLimit  string
 	)
 	store.register(fs, env)
 	fs.StringVar(&addr, "addr", envDefault(env, "ZHENG_ADDR", ":8080"), "listen address (env ZHENG_ADDR)")
@@ -73,6 +76,8 @@ func newServeCmd(env *Env) *Command {
 	fs.StringVar(&logLevel, "log-level", envDefault(env, "ZHENG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ZHENG_LOG_LEVEL)")
 	fs.Int64Var(&srvCfg.MaxBodyBytes, "max-body", 32<<20, "largest request body accepted, in bytes")
 	fs.DurationVar(&srvCfg.RequestTimeout, "request-timeout", 60*time.Second, "time limit for one request")
+	fs.StringVar(&memLimit, "memory-limit", env.Getenv("ZHENG_MEMORY_LIMIT"),
+		"soft memory limit of the process, e.g. 400MiB or 1GiB: the garbage collector works harder near it (runtime/debug.SetMemoryLimit); empty = GOMEMLIMIT or none (env ZHENG_MEMORY_LIMIT)")
 	gw.register(fs, env)
 	ct.register(fs, env)
 	ip.register(fs, env)
@@ -92,6 +97,14 @@ func newServeCmd(env *Env) *Command {
 			log, err := newLogger(env, logFormat, logLevel)
 			if err != nil {
 				return usagef("%v", err)
+			}
+			if memLimit != "" {
+				n, err := parseByteSize(memLimit)
+				if err != nil {
+					return usagef("--memory-limit: %v", err)
+				}
+				debug.SetMemoryLimit(n)
+				log.Info("memory limit set", "bytes", n)
 			}
 			if err := os.MkdirAll(store.DataDir, 0o755); err != nil {
 				return fmt.Errorf("data dir: %w", err)
@@ -122,6 +135,22 @@ func newServeCmd(env *Env) *Command {
 			return err
 		},
 	}
+}
+
+// parseByteSize reads a size in bytes with an optional unit, as GOMEMLIMIT
+// writes it: B, KiB, MiB, GiB, TiB (powers of 1024) or KB, MB, GB, TB
+// (powers of 1000).
+func parseByteSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.TrimSpace(s[len(num):])
+	mult := map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes with an optional unit (400MiB, 1GiB)", s)
+	}
+	return n * mult, nil
 }
 
 // baseURL turns a listener address into a URL a person can paste: an

@@ -2,9 +2,9 @@ package face
 
 import (
 	"image"
-	"image/color"
 	"math"
-	"sync"
+
+	"github.com/zhengapi/zheng/internal/imageio"
 )
 
 // raster is an RGB image held as float32 values in 0..255, row-major,
@@ -20,105 +20,8 @@ type raster struct {
 // (x, y) of the result covers source pixels [x*k, x*k+k) × [y*k, y*k+k)
 // relative to img.Bounds().Min.
 func newRaster(img image.Image, k, threads int) *raster {
-	b := img.Bounds()
-	w, h := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
-	r := &raster{w: w, h: h, pix: make([]float32, w*h*3)}
-	read := readerFor(img)
-	workers := max(1, min(threads, h/16))
-	var wg sync.WaitGroup
-	for wk := range workers {
-		wg.Go(func() {
-			line := make([]float32, b.Dx()*3)
-			acc := make([]float32, w*3)
-			cnt := make([]float32, w)
-			for ty := wk * h / workers; ty < (wk+1)*h/workers; ty++ {
-				clear(acc)
-				clear(cnt)
-				for sy := b.Min.Y + ty*k; sy < min(b.Min.Y+ty*k+k, b.Max.Y); sy++ {
-					read(sy, b.Min.X, b.Max.X, line)
-					for x := range b.Dx() {
-						bin := x / k
-						acc[3*bin] += line[3*x]
-						acc[3*bin+1] += line[3*x+1]
-						acc[3*bin+2] += line[3*x+2]
-						cnt[bin]++
-					}
-				}
-				out := r.pix[ty*w*3 : (ty+1)*w*3]
-				for x := range w {
-					inv := 1 / cnt[x]
-					out[3*x] = acc[3*x] * inv
-					out[3*x+1] = acc[3*x+1] * inv
-					out[3*x+2] = acc[3*x+2] * inv
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return r
-}
-
-// rowReader reads row y, columns [x0, x1), as RGB 0..255 into dst.
-type rowReader func(y, x0, x1 int, dst []float32)
-
-// readerFor returns a row reader with fast paths for the types decoders
-// return.
-func readerFor(img image.Image) rowReader {
-	switch m := img.(type) {
-	case *image.YCbCr:
-		return func(y, x0, x1 int, dst []float32) { ycbcrRow(m, y, x0, x1, dst) }
-	case *image.RGBA:
-		return func(y, x0, x1 int, dst []float32) { rgbaRow(m.Pix[m.PixOffset(x0, y):], x1-x0, dst) }
-	case *image.NRGBA:
-		return func(y, x0, x1 int, dst []float32) { rgbaRow(m.Pix[m.PixOffset(x0, y):], x1-x0, dst) }
-	case *image.Gray:
-		return func(y, x0, x1 int, dst []float32) {
-			p := m.Pix[m.PixOffset(x0, y):]
-			for i := range x1 - x0 {
-				v := float32(p[i])
-				dst[3*i], dst[3*i+1], dst[3*i+2] = v, v, v
-			}
-		}
-	}
-	return func(y, x0, x1 int, dst []float32) {
-		for x := x0; x < x1; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			i := 3 * (x - x0)
-			dst[i], dst[i+1], dst[i+2] = float32(c.R), float32(c.G), float32(c.B)
-		}
-	}
-}
-
-// rgbaRow copies n pixels of 4-byte RGBA or NRGBA (colour bytes taken
-// as they are) into RGB floats.
-func rgbaRow(p []uint8, n int, dst []float32) {
-	for i := range n {
-		dst[3*i], dst[3*i+1], dst[3*i+2] = float32(p[4*i]), float32(p[4*i+1]), float32(p[4*i+2])
-	}
-}
-
-// ycbcrRow converts one row of a YCbCr image (JPEG's own layout) to RGB
-// with the JFIF equations, resolving the chroma subsampling once per row
-// instead of once per pixel.
-func ycbcrRow(m *image.YCbCr, y, x0, x1 int, dst []float32) {
-	yrow := m.Y[m.YOffset(x0, y):]
-	d := 1
-	switch m.SubsampleRatio {
-	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
-		d = 2
-	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
-		d = 4
-	}
-	ci, cx0 := m.COffset(x0, y), x0/d
-	for x := x0; x < x1; x++ {
-		c := ci + x/d - cx0
-		yy := float32(yrow[x-x0])
-		cb, cr := float32(m.Cb[c])-128, float32(m.Cr[c])-128
-		i := 3 * (x - x0)
-		dst[i] = min(max(yy+1.402*cr, 0), 255)
-		dst[i+1] = min(max(yy-0.344136*cb-0.714136*cr, 0), 255)
-		dst[i+2] = min(max(yy+1.772*cb, 0), 255)
-	}
+	w, h, pix := imageio.Shrink(img, img.Bounds(), k, threads)
+	return &raster{w: w, h: h, pix: pix}
 }
 
 // bilinear samples the raster at continuous position (x, y) (pixel centres

@@ -3,6 +3,9 @@ package idphoto
 import (
 	"image"
 	"math"
+	"runtime"
+
+	"github.com/zhengapi/zheng/internal/imageio"
 )
 
 // pixelSource reads one pixel's RGB (0–255) at integer coordinates inside
@@ -303,84 +306,17 @@ func prefilter(in renderInput) renderInput {
 	return out
 }
 
-// boxRGB averages f×f blocks of src over reg into a w×h image, a row of
-// blocks at a time (sequential reads; YCbCr and RGBA read their planes
-// directly).
+// boxRGB averages f×f blocks of src over reg into a w×h image (reg's
+// size divided by f, rounded up), on all cores.
 func boxRGB(img image.Image, reg image.Rectangle, f, w, h int) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	acc := make([]float32, 3*w)
-	cnt := make([]float32, w)
-	var generic pixelSource
-	yc, isYC := img.(*image.YCbCr)
-	rgba, isRGBA := img.(*image.RGBA)
-	if !isYC && !isRGBA {
-		generic = newPixelSource(img)
-	}
-	if isYC {
-		// Colour conversion is linear: average Y, Cb and Cr, convert once
-		// per block.
-		for by := 0; by < h; by++ {
-			clear(acc)
-			clear(cnt)
-			for y := reg.Min.Y + by*f; y < min(reg.Min.Y+(by+1)*f, reg.Max.Y); y++ {
-				yrow := yc.Y[yc.YOffset(reg.Min.X, y):]
-				for x := reg.Min.X; x < reg.Max.X; x++ {
-					bx := (x - reg.Min.X) / f
-					acc[3*bx] += float32(yrow[x-reg.Min.X])
-					var ci int
-					if yc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-						ci = (y/2-yc.Rect.Min.Y/2)*yc.CStride + (x/2 - yc.Rect.Min.X/2)
-					} else {
-						ci = yc.COffset(x, y)
-					}
-					acc[3*bx+1] += float32(yc.Cb[ci])
-					acc[3*bx+2] += float32(yc.Cr[ci])
-					cnt[bx]++
-				}
-			}
-			for bx := 0; bx < w; bx++ {
-				inv := 1 / cnt[bx]
-				yy, cb, cr := acc[3*bx]*inv, acc[3*bx+1]*inv-128, acc[3*bx+2]*inv-128
-				o := out.PixOffset(bx, by)
-				out.Pix[o] = uint8(clamp255(yy+1.402*cr) + 0.5)
-				out.Pix[o+1] = uint8(clamp255(yy-0.344136*cb-0.714136*cr) + 0.5)
-				out.Pix[o+2] = uint8(clamp255(yy+1.772*cb) + 0.5)
-				out.Pix[o+3] = 255
-			}
-		}
-		return out
-	}
-	for by := 0; by < h; by++ {
-		clear(acc)
-		clear(cnt)
-		for y := reg.Min.Y + by*f; y < min(reg.Min.Y+(by+1)*f, reg.Max.Y); y++ {
-			for x := reg.Min.X; x < reg.Max.X; x++ {
-				var r, g, b float32
-				switch {
-				case isYC:
-					yy := float32(yc.Y[yc.YOffset(x, y)])
-					ci := yc.COffset(x, y)
-					cb, cr := float32(yc.Cb[ci])-128, float32(yc.Cr[ci])-128
-					r, g, b = yy+1.402*cr, yy-0.344136*cb-0.714136*cr, yy+1.772*cb
-				case isRGBA:
-					i := rgba.PixOffset(x, y)
-					r, g, b = float32(rgba.Pix[i]), float32(rgba.Pix[i+1]), float32(rgba.Pix[i+2])
-				default:
-					r, g, b = generic.rgb(x, y)
-				}
-				bx := (x - reg.Min.X) / f
-				acc[3*bx] += r
-				acc[3*bx+1] += g
-				acc[3*bx+2] += b
-				cnt[bx]++
-			}
-		}
-		for bx := 0; bx < w; bx++ {
-			inv := 1 / cnt[bx]
-			o := out.PixOffset(bx, by)
-			out.Pix[o] = uint8(clamp255(acc[3*bx]*inv) + 0.5)
-			out.Pix[o+1] = uint8(clamp255(acc[3*bx+1]*inv) + 0.5)
-			out.Pix[o+2] = uint8(clamp255(acc[3*bx+2]*inv) + 0.5)
+	sw, sh, pix := imageio.Shrink(img, reg, f, runtime.GOMAXPROCS(0))
+	for y := range min(h, sh) {
+		for x := range min(w, sw) {
+			i, o := 3*(y*sw+x), out.PixOffset(x, y)
+			out.Pix[o] = uint8(clamp255(pix[i]) + 0.5)
+			out.Pix[o+1] = uint8(clamp255(pix[i+1]) + 0.5)
+			out.Pix[o+2] = uint8(clamp255(pix[i+2]) + 0.5)
 			out.Pix[o+3] = 255
 		}
 	}

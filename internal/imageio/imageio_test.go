@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -321,6 +322,81 @@ func TestNormalizeCMYKAndGray16(t *testing.T) {
 		got := color.RGBAModel.Convert(out.At(1, 1)).(color.RGBA)
 		if maxDiff(got, tc.want) > 1 {
 			t.Errorf("%T: %v, want %v", tc.img, got, tc.want)
+		}
+	}
+}
+
+// TestShrink checks the row readers and the block average against
+// image.Image.At on every subsampling JPEG produces, on a rectangle left of
+// the origin, with blocks cut by its edge. A YCbCr image is averaged in
+// YCbCr and converted once per block, so its reference is that; with
+// extreme chroma (as here) the two orders differ where conversion clips.
+func TestShrink(t *testing.T) {
+	r := image.Rect(-3, 5, 37, 29)
+	imgs := map[string]image.Image{}
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440} {
+		m := image.NewYCbCr(r, ratio)
+		for i := range m.Y {
+			m.Y[i] = uint8(i * 37)
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*53), uint8(255-i*29)
+		}
+		imgs["ycbcr "+ratio.String()] = m
+	}
+	gray := image.NewGray(r)
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 11)
+	}
+	imgs["gray"] = gray
+	rgba := image.NewRGBA(r)
+	for i := range rgba.Pix {
+		rgba.Pix[i] = uint8(i * 7)
+		if i%4 == 3 {
+			rgba.Pix[i] = 255
+		}
+	}
+	imgs["rgba"] = rgba
+	for name, img := range imgs {
+		yc, isYC := img.(*image.YCbCr)
+		for _, k := range []int{1, 3, 4} {
+			w, h, pix := Shrink(img, r, k, 2)
+			if w != (r.Dx()+k-1)/k || h != (r.Dy()+k-1)/k {
+				t.Fatalf("%s k=%d: %dx%d", name, k, w, h)
+			}
+			for ty := range h {
+				for tx := range w {
+					var want, ycc [3]float64
+					n := 0
+					for y := r.Min.Y + ty*k; y < min(r.Min.Y+ty*k+k, r.Max.Y); y++ {
+						for x := r.Min.X + tx*k; x < min(r.Min.X+tx*k+k, r.Max.X); x++ {
+							c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+							want[0] += float64(c.R)
+							want[1] += float64(c.G)
+							want[2] += float64(c.B)
+							if isYC {
+								v := yc.YCbCrAt(x, y)
+								ycc[0], ycc[1], ycc[2] = ycc[0]+float64(v.Y), ycc[1]+float64(v.Cb), ycc[2]+float64(v.Cr)
+							}
+							n++
+						}
+					}
+					for ch := range 3 {
+						want[ch] /= float64(n)
+					}
+					if isYC && k > 1 {
+						yy, cb, cr := ycc[0]/float64(n), ycc[1]/float64(n)-128, ycc[2]/float64(n)-128
+						clip := func(v float64) float64 { return math.Min(math.Max(v, 0), 255) }
+						want = [3]float64{clip(yy + 1.402*cr), clip(yy - 0.344136*cb - 0.714136*cr), clip(yy + 1.772*cb)}
+					}
+					for ch := range 3 {
+						got := float64(pix[(ty*w+tx)*3+ch])
+						if math.Abs(got-want[ch]) > 1.5 {
+							t.Fatalf("%s k=%d pixel (%d,%d) channel %d = %.1f, want %.1f", name, k, tx, ty, ch, got, want[ch])
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -3,6 +3,8 @@ package matte
 import (
 	"fmt"
 	"testing"
+
+	"github.com/zhengapi/zheng/internal/imageio"
 )
 
 // BenchmarkMatte times whole-photo mattes at the default working size with
@@ -32,8 +34,8 @@ func BenchmarkMatte(b *testing.B) {
 
 	img := portrait(b, "liying_test3.jpg")
 	roi := img.Bounds()
-	read := readerFor(img)
-	src := base.prepare(read, roi)
+	read := imageio.RowReaderFor(img)
+	src := base.prepare(img, roi)
 	pha, fgr, err := base.infer(b.Context(), src)
 	if err != nil {
 		b.Fatal(err)
@@ -43,7 +45,7 @@ func BenchmarkMatte(b *testing.B) {
 		name string
 		run  func() error
 	}{
-		{"prepare", func() error { base.prepare(read, roi); return nil }},
+		{"prepare", func() error { base.prepare(img, roi); return nil }},
 		{"rvm/ds=0.5", func() error { _, _, err := base.infer(b.Context(), src); return err }},
 		{"rvm/ds=0.25", func() error { _, _, err := quarter.infer(b.Context(), src); return err }},
 		{"refine", func() error { base.refine(read, roi, src, pha, fgr); return nil }},

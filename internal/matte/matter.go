@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/zhengapi/zheng/internal/imageio"
 	"github.com/zhengapi/zheng/internal/nn"
 )
 
@@ -86,8 +87,7 @@ func (m *Matter) Matte(ctx context.Context, img image.Image, roi image.Rectangle
 	if roi.Empty() {
 		return nil, ErrEmptyRegion
 	}
-	read := readerFor(img)
-	src := m.prepare(read, roi)
+	src := m.prepare(img, roi)
 	pha, fgr, err := m.infer(ctx, src)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (m *Matter) Matte(ctx context.Context, img image.Image, roi image.Rectangle
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return m.refine(read, roi, src, pha, fgr), nil
+	return m.refine(imageio.RowReaderFor(img), roi, src, pha, fgr), nil
 }
 
 // workingSize scales the region to LongSide (never up) and rounds both
@@ -109,10 +109,10 @@ func (m *Matter) workingSize(w, h int) (int, int) {
 }
 
 // prepare returns the working copy of roi (RGB 0..255).
-func (m *Matter) prepare(read pixelReader, roi image.Rectangle) *plane {
+func (m *Matter) prepare(img image.Image, roi image.Rectangle) *plane {
 	ww, wh := m.workingSize(roi.Dx(), roi.Dy())
 	k := max(1, max(roi.Dx(), roi.Dy())/(2*max(ww, wh)))
-	return shrink(read, roi, k, m.opt.Threads).resize(ww, wh)
+	return shrink(img, roi, k, m.opt.Threads).resize(ww, wh)
 }
 
 // infer runs rvm once (no recurrent history) on the working copy and
@@ -219,7 +219,7 @@ func (m *Matter) fields(src, pha, fgr *plane) *plane {
 // upsampled guided-filter model, and foreground F = I + (1−α)(F̂ − B̂),
 // which keeps the photo's own detail where the subject is opaque and
 // removes the old background's tint where it is not.
-func (m *Matter) refine(read pixelReader, roi image.Rectangle, src, pha, fgr *plane) *Result {
+func (m *Matter) refine(read imageio.RowReader, roi image.Rectangle, src, pha, fgr *plane) *Result {
 	cf := m.fields(src, pha, fgr)
 	res := &Result{Alpha: image.NewGray(roi), Foreground: image.NewNRGBA(roi)}
 	w, h := roi.Dx(), roi.Dy()

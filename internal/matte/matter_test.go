@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zhengapi/zheng/internal/imageio"
 	"github.com/zhengapi/zheng/internal/nn"
 )
 
@@ -204,7 +205,7 @@ func TestReaders(t *testing.T) {
 	}
 	imgs["rgba"] = rgba
 	for name, img := range imgs {
-		read := readerFor(img)
+		read := imageio.RowReaderFor(img)
 		row := make([]float32, 3*r.Dx())
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			read(y, r.Min.X, r.Max.X, row)
@@ -344,7 +345,7 @@ func TestRVMMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Matter{rvm: base.rvm, opt: (&Options{DownsampleRatio: 0.25}).withDefaults()}
-	src := m.prepare(readerFor(img), img.Bounds())
+	src := m.prepare(img, img.Bounds())
 	if src.w != ref.Cols*ref.Block || src.h != ref.Rows*ref.Block {
 		t.Fatalf("working copy %d×%d, reference %d×%d", src.w, src.h, ref.Cols*ref.Block, ref.Rows*ref.Block)
 	}

@@ -2,8 +2,8 @@ package matte
 
 import (
 	"image"
-	"image/color"
-	"sync"
+
+	"github.com/zhengapi/zheng/internal/imageio"
 )
 
 // plane is a float32 image of c channels, row-major.
@@ -14,82 +14,12 @@ type plane struct {
 
 func newPlane(w, h, c int) *plane { return &plane{w, h, c, make([]float32, w*h*c)} }
 
-// pixelReader reads one row of an image as RGB 0..255 into dst (3 values per
-// pixel), with fast paths for the types decoders return.
-type pixelReader func(y, x0, x1 int, dst []float32)
-
-func readerFor(img image.Image) pixelReader {
-	switch m := img.(type) {
-	case *image.YCbCr:
-		return func(y, x0, x1 int, dst []float32) { ycbcrRow(m, y, x0, x1, dst) }
-	case *image.RGBA:
-		return func(y, x0, x1 int, dst []float32) {
-			p := m.Pix[m.PixOffset(x0, y):]
-			for i := range x1 - x0 {
-				dst[3*i], dst[3*i+1], dst[3*i+2] = float32(p[4*i]), float32(p[4*i+1]), float32(p[4*i+2])
-			}
-		}
-	case *image.NRGBA:
-		return func(y, x0, x1 int, dst []float32) {
-			p := m.Pix[m.PixOffset(x0, y):]
-			for i := range x1 - x0 {
-				dst[3*i], dst[3*i+1], dst[3*i+2] = float32(p[4*i]), float32(p[4*i+1]), float32(p[4*i+2])
-			}
-		}
-	case *image.Gray:
-		return func(y, x0, x1 int, dst []float32) {
-			p := m.Pix[m.PixOffset(x0, y):]
-			for i := range x1 - x0 {
-				v := float32(p[i])
-				dst[3*i], dst[3*i+1], dst[3*i+2] = v, v, v
-			}
-		}
-	}
-	return func(y, x0, x1 int, dst []float32) {
-		for x := x0; x < x1; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			i := 3 * (x - x0)
-			dst[i], dst[i+1], dst[i+2] = float32(c.R), float32(c.G), float32(c.B)
-		}
-	}
-}
-
 // shrink reads roi of img averaging k×k blocks (k ≥ 1) into an RGB plane,
 // with up to `threads` goroutines. Reading every source pixel once keeps
 // the later resize free of aliasing.
-func shrink(read pixelReader, roi image.Rectangle, k, threads int) *plane {
-	w, h := (roi.Dx()+k-1)/k, (roi.Dy()+k-1)/k
-	p := newPlane(w, h, 3)
-	workers := max(1, min(threads, h/16))
-	var wg sync.WaitGroup
-	for wk := range workers {
-		wg.Go(func() {
-			row := make([]float32, roi.Dx()*3)
-			acc := make([]float32, w*3)
-			cnt := make([]float32, w)
-			for ty := wk * h / workers; ty < (wk+1)*h/workers; ty++ {
-				clear(acc)
-				clear(cnt)
-				for y := roi.Min.Y + ty*k; y < min(roi.Min.Y+ty*k+k, roi.Max.Y); y++ {
-					read(y, roi.Min.X, roi.Max.X, row)
-					for x := range roi.Dx() {
-						b := x / k
-						acc[3*b] += row[3*x]
-						acc[3*b+1] += row[3*x+1]
-						acc[3*b+2] += row[3*x+2]
-						cnt[b]++
-					}
-				}
-				out := p.pix[ty*w*3:]
-				for b := range w {
-					inv := 1 / cnt[b]
-					out[3*b], out[3*b+1], out[3*b+2] = acc[3*b]*inv, acc[3*b+1]*inv, acc[3*b+2]*inv
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return p
+func shrink(img image.Image, roi image.Rectangle, k, threads int) *plane {
+	w, h, pix := imageio.Shrink(img, roi, k, threads)
+	return &plane{w, h, 3, pix}
 }
 
 // resize resamples p to w×h bilinearly (pixel centres aligned, edges
@@ -147,10 +77,11 @@ func (p *plane) boxBlur(r int) *plane {
 
 // blur1D box-filters along rows (horiz) or columns.
 func blur1D(src, dst []float32, w, h, c, r int, horiz bool) {
-	n, lines, step, lineStep := w, h, c, w*c
 	if !horiz {
-		n, lines, step, lineStep = h, w, w*c, c
+		blurCols(src, dst, w, h, c, r)
+		return
 	}
+	n, lines, step, lineStep := w, h, c, w*c
 	for l := range lines {
 		base := l * lineStep
 		for ch := range c {
@@ -171,26 +102,30 @@ func blur1D(src, dst []float32, w, h, c, r int, horiz bool) {
 	}
 }
 
-// ycbcrRow converts one row of a YCbCr image (JPEG's own layout) to RGB
-// with the JFIF equations, resolving the chroma subsampling once per row
-// instead of once per pixel.
-func ycbcrRow(m *image.YCbCr, y, x0, x1 int, dst []float32) {
-	yrow := m.Y[m.YOffset(x0, y):]
-	d := 1
-	switch m.SubsampleRatio {
-	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
-		d = 2
-	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
-		d = 4
-	}
-	ci, cx0 := m.COffset(x0, y), x0/d
-	for x := x0; x < x1; x++ {
-		c := ci + x/d - cx0
-		yy := float32(yrow[x-x0])
-		cb, cr := float32(m.Cb[c])-128, float32(m.Cr[c])-128
-		i := 3 * (x - x0)
-		dst[i] = min(max(yy+1.402*cr, 0), 255)
-		dst[i+1] = min(max(yy-0.344136*cb-0.714136*cr, 0), 255)
-		dst[i+2] = min(max(yy+1.772*cb, 0), 255)
+// blurCols is blur1D down the columns, a whole row at a time: the running
+// sum is a row vector, so memory is read in order (a column walk over a
+// 13-channel plane misses the cache on every step).
+func blurCols(src, dst []float32, w, h, c, r int) {
+	n := w * c
+	sum := make([]float32, n)
+	lo, hi := 0, -1 // current window of rows [lo, hi]
+	for i := range h {
+		for hi < min(i+r, h-1) {
+			hi++
+			for j, v := range src[hi*n : (hi+1)*n] {
+				sum[j] += v
+			}
+		}
+		for lo < i-r {
+			for j, v := range src[lo*n : (lo+1)*n] {
+				sum[j] -= v
+			}
+			lo++
+		}
+		cnt := float32(hi - lo + 1)
+		out := dst[i*n : (i+1)*n]
+		for j, v := range sum {
+			out[j] = v / cnt
+		}
 	}
 }

@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // benchConfigs are the sizes the reference tool's bench.mjs times.
@@ -95,4 +100,67 @@ func BenchmarkModel(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkConcurrentMemory runs rvm at 1024×1024 from three goroutines at
+// once on one loaded model and reports the peak Go heap above the idle
+// model, per concurrent run (arena, outputs and everything else a run
+// holds), sampled every millisecond.
+func BenchmarkConcurrentMemory(b *testing.B) {
+	const conc = 3
+	m, err := LoadFile(filepath.Join(modelsDir(b), "rvm.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ds := range []float32{0.25, 0.5} {
+		b.Run(fmt.Sprintf("model=rvm/size=1024x1024/ds=%g/concurrent=%d", ds, conc), func(b *testing.B) {
+			in := benchInputs(b, m, 1024, 1024, ds, 1)
+			// Plans and pooled arenas are per model, not per run: build
+			// them, then measure from a collected heap.
+			if _, err := m.Run(context.Background(), in, &RunOptions{Threads: 1}); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			base := heapBytes()
+			var peak atomic.Uint64
+			stop := make(chan struct{})
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				t := time.NewTicker(time.Millisecond)
+				defer t.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-t.C:
+						if h := heapBytes(); h > peak.Load() {
+							peak.Store(h)
+						}
+					}
+				}
+			}()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for range conc {
+					wg.Go(func() {
+						if _, err := m.Run(context.Background(), in, &RunOptions{Threads: 1}); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			close(stop)
+			<-sampled
+			b.ReportMetric(float64(peak.Load()-min(base, peak.Load()))/conc/1e6, "peak-MB/run")
+		})
+	}
+}
+
+// heapBytes is the memory held by live and not yet swept heap objects.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ type Model struct {
 
 	mu    sync.Mutex
 	plans map[string]*plan
-	order []string // insertion order, for eviction
+	order []string // least recently used first, for eviction
 }
 
 func newModel(g *graph) *Model {
@@ -156,6 +157,9 @@ func (m *Model) planFor(feeds []*Tensor) (*plan, error) {
 	key := b.String()
 	m.mu.Lock()
 	p := m.plans[key]
+	if p != nil {
+		m.touch(key)
+	}
 	m.mu.Unlock()
 	if p != nil {
 		return p, nil
@@ -167,6 +171,7 @@ func (m *Model) planFor(feeds []*Tensor) (*plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if q := m.plans[key]; q != nil {
+		m.touch(key)
 		return q, nil
 	}
 	if len(m.order) >= maxPlans {
@@ -176,6 +181,18 @@ func (m *Model) planFor(feeds []*Tensor) (*plan, error) {
 	m.plans[key] = p
 	m.order = append(m.order, key)
 	return p, nil
+}
+
+// touch marks key as the most recently used plan, so that eviction drops
+// the plan unused longest rather than the oldest (a server alternating
+// between a few sizes keeps its hot plans). m.mu must be held.
+func (m *Model) touch(key string) {
+	i := slices.Index(m.order, key)
+	if i < 0 || i == len(m.order)-1 {
+		return
+	}
+	copy(m.order[i:], m.order[i+1:])
+	m.order[len(m.order)-1] = key
 }
 
 // placeholderShape reads a Placeholder's declared shape; nil means unknown rank.

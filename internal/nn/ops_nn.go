@@ -293,6 +293,15 @@ func prepareMatMul(n *node, in []*tval) (*prep, error) {
 	run := func(in, out []*tval, threads int) {
 		kernel.MatMul(out[0].data, in[0].data, in[1].data, m, nn, k, ta, tb, threads)
 	}
+	if b.data != nil {
+		// A constant weight (all of meet's MatMuls): pack it once here
+		// instead of on every run.
+		pk, err := kernel.NewPackedMatMul(b.data, k, nn, tb, kernel.Epilogue{})
+		if err != nil {
+			return nil, err
+		}
+		run = func(in, out []*tval, threads int) { pk.Run(out[0].data, in[0].data, m, ta, threads) }
+	}
 	return &prep{outs: []*tval{{shape: []int{m, nn}}}, run: run, flops: 2 * int64(m) * int64(nn) * int64(k)}, nil
 }
 

@@ -203,6 +203,8 @@ func TestSpatialOps(t *testing.T) {
 		{name: "BatchToSpaceND crops", op: "BatchToSpaceND", ins: []in{dyn([]int{4, 1, 1, 1}, 1, 2, 3, 4), icst([]int{2}, 2, 2), icst([]int{2, 2}, 0, 1, 0, 0)},
 			want: []*Tensor{tens([]int{1, 1, 2, 1}, 1, 2)}},
 		{name: "MatMul", op: "MatMul", ins: []in{dyn([]int{2, 3}, 1, 2, 3, 4, 5, 6), cst([]int{3, 2}, 1, 0, 0, 1, 1, 1)}, want: []*Tensor{tens([]int{2, 2}, 4, 5, 10, 11)}},
+		{name: "MatMul computed weight", op: "MatMul", ins: []in{dyn([]int{2, 3}, 1, 2, 3, 4, 5, 6), dyn([]int{3, 2}, 1, 0, 0, 1, 1, 1)}, want: []*Tensor{tens([]int{2, 2}, 4, 5, 10, 11)}},
+		{name: "MatMul transpose_a", op: "MatMul", attrs: attrs{"transpose_a": aB(true)}, ins: []in{dyn([]int{3, 2}, 1, 4, 2, 5, 3, 6), cst([]int{3, 2}, 1, 0, 0, 1, 1, 1)}, want: []*Tensor{tens([]int{2, 2}, 4, 5, 10, 11)}},
 		{name: "MatMul transpose_b", op: "MatMul", attrs: attrs{"transpose_b": aB(true)}, ins: []in{dyn([]int{1, 2}, 1, 2), cst([]int{2, 2}, 1, 2, 3, 4)}, want: []*Tensor{tens([]int{1, 2}, 5, 11)}},
 		// 3x3 box filter on a ones image, SAME: corners see 4 taps, edges 6, centre 9.
 		{name: "Conv2D SAME", op: "Conv2D", attrs: attrs{"strides": nhwc(1, 1), "padding": aS("SAME")},

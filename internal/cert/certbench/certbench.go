@@ -24,10 +24,11 @@ type Result struct {
 	P50, P99 time.Duration
 	Max      time.Duration
 	Hits     float64 // mean total of matches per search (1 for detail)
+	Slowest  string  // the keyword (or id) of the slowest lookup
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%-12s n=%-6d p50=%-10s p99=%-10s max=%-10s mean-matches=%.1f", r.Op, r.N, r.P50, r.P99, r.Max, r.Hits)
+	return fmt.Sprintf("%-12s n=%-6d p50=%-10s p99=%-10s max=%-10s mean-matches=%-8.1f slowest=%s", r.Op, r.N, r.P50, r.P99, r.Max, r.Hits, r.Slowest)
 }
 
 // Run times queries lookups of each kind, drawing targets from the first
@@ -42,39 +43,46 @@ func Run(ctx context.Context, svc *cert.Service, seed uint64, sample, queries in
 	pick := func() *cert.Record { return &recs[rng.IntN(len(recs))] }
 	type op struct {
 		name string
-		run  func() (int, error)
+		run  func() (string, int, error)
 	}
-	search := func(kw string, exact bool) (int, error) {
+	search := func(kw string, exact bool) (string, int, error) {
 		p, err := svc.Search(ctx, cert.Query{Keyword: kw, Exact: exact, Page: 1, PageSize: 10})
-		return p.Total, err
+		return kw, p.Total, err
 	}
 	ops := []op{
-		{"detail", func() (int, error) {
-			_, err := svc.Get(ctx, pick().ID)
-			return 1, err
+		{"detail", func() (string, int, error) {
+			id := pick().ID
+			_, err := svc.Get(ctx, id)
+			return id, 1, err
 		}},
-		{"exact-name", func() (int, error) { return search(pick().EnterpriseName, true) }},
-		{"code", func() (int, error) { return search(pick().CreditCode, true) }},
-		{"fuzzy-name", func() (int, error) { return search(brandAndTrade(pick().EnterpriseName), false) }},
-		{"fuzzy-2char", func() (int, error) { return search(brand(pick().EnterpriseName), false) }},
+		{"exact-name", func() (string, int, error) { return search(pick().EnterpriseName, true) }},
+		{"code", func() (string, int, error) { return search(pick().CreditCode, true) }},
+		{"fuzzy-name", func() (string, int, error) { return search(brandAndTrade(pick().EnterpriseName), false) }},
+		{"fuzzy-2char", func() (string, int, error) { return search(brand(pick().EnterpriseName), false) }},
 	}
 	var out []Result
 	for _, o := range ops {
 		lat := make([]time.Duration, 0, queries)
 		hits := 0
+		var slowest string
+		var worst time.Duration
 		for range queries {
 			start := time.Now()
-			n, err := o.run()
-			lat = append(lat, time.Since(start))
+			kw, n, err := o.run()
+			d := time.Since(start)
+			lat = append(lat, d)
 			if err != nil {
 				return out, fmt.Errorf("%s: %w", o.name, err)
+			}
+			if d > worst {
+				worst, slowest = d, kw
 			}
 			hits += n
 		}
 		slices.Sort(lat)
 		out = append(out, Result{
 			Op: o.name, N: queries, P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], Max: lat[len(lat)-1],
-			Hits: float64(hits) / float64(queries),
+			Hits: float64(hits) / float64(queries), Slowest: slowest,
 		})
 	}
 	return out, nil

@@ -169,3 +169,38 @@ func BenchmarkConvTranspose(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEpilogue times the activations applied after the GEMM store
+// (those not fused as a clamp), on a row of random signs; impl=branch is
+// the per-value branch the kernels used before, kept as the baseline.
+func BenchmarkEpilogue(b *testing.B) {
+	const n = 4096
+	r := rand.New(rand.NewPCG(1, 2))
+	src := randSlice(r, n)
+	row := make([]float32, n)
+	e := Epilogue{Act: ActPrelu, PreluAlpha: randSlice(r, n), Alpha: 0.2}
+	branchy := func(row []float32) {
+		pa := e.PreluAlpha[:len(row)]
+		for i, v := range row {
+			if v < 0 {
+				row[i] = pa[i] * v
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		fn   func([]float32)
+	}{
+		{"impl=branch/act=prelu", branchy},
+		{"impl=go/act=prelu", func(row []float32) { preluRowGo(row, e.PreluAlpha) }},
+		{"impl=best/act=prelu", func(row []float32) { e.rowAct(row, 0) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(n * 4)
+			for b.Loop() {
+				copy(row, src)
+				c.fn(row)
+			}
+		})
+	}
+}

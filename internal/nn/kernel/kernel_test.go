@@ -552,3 +552,29 @@ func TestRunIsSafeConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestRowActMatchesDefinition checks the vector and branch-free activation
+// rows (PReLU, leaky ReLU) against Epilogue.act, at lengths with and without
+// a tail past whole vectors, and with an offset channel.
+func TestRowActMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, act := range []Activation{ActPrelu, ActLeakyRelu} {
+		for _, n := range []int{1, 7, 8, 9, 16, 31, 64, 100} {
+			t.Run(fmt.Sprintf("%s/n=%d", act, n), func(t *testing.T) {
+				e := Epilogue{Act: act, Alpha: 0.3, PreluAlpha: randSlice(r, n+5)}
+				row := randSlice(r, n)
+				row[0] = float32(math.Inf(-1))
+				want := make([]float32, n)
+				for i, v := range row {
+					want[i] = e.act(v, 5+i)
+				}
+				e.rowAct(row, 5)
+				for i := range want {
+					if row[i] != want[i] {
+						t.Fatalf("element %d = %g, want %g", i, row[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}

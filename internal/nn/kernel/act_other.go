@@ -1,0 +1,7 @@
+//go:build !amd64 || kernel_pure_go
+
+package kernel
+
+// preluRow sets row[i] = alpha[i]*row[i] where row[i] is negative; alpha
+// is at least as long as row.
+func preluRow(row, alpha []float32) { preluRowGo(row, alpha) }
