@@ -87,7 +87,7 @@ run_backend() {
     postgres) psql "$PG_BASE/test?sslmode=disable" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" ;;
     esac
     echo "== $backend: import"
-    /usr/bin/time -f "import: %e s, max RSS %M KB" "$zheng" cert import "${db_flag[@]}" "$WORK/certs.jsonl"
+    /usr/bin/time -f "import: %e s wall, %U s user, %S s sys, max RSS %M KB" "$zheng" cert import "${db_flag[@]}" "$WORK/certs.jsonl"
     touch "$WORK/imported-$backend"
   fi
 

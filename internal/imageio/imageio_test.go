@@ -400,3 +400,43 @@ func TestShrink(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeFiles decodes real files of the formats that are hard to make
+// in Go: a 4-channel CMYK JPEG and an HEIC, both 128×96 quadrants of red,
+// green, blue and white made once with ImageMagick and heif-enc
+// (testdata/README.md). The colours must come out as RGB, not inverted or
+// swapped.
+func TestDecodeFiles(t *testing.T) {
+	quadrants := map[image.Point]color.RGBA{
+		{32, 24}: {255, 0, 0, 255}, {96, 24}: {0, 255, 0, 255},
+		{32, 72}: {0, 0, 255, 255}, {96, 72}: {255, 255, 255, 255},
+	}
+	for _, tc := range []struct {
+		file   string
+		format Format
+		tol    int
+	}{
+		{"cmyk.jpg", JPEG, 24},
+		{"quadrants.heic", HEIF, 24},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, info, err := Decode(data, nil)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if info.Format != tc.format || img.Bounds().Dx() != 128 || img.Bounds().Dy() != 96 {
+				t.Fatalf("format %s, %v; want %s 128×96", info.Format, img.Bounds(), tc.format)
+			}
+			for p, want := range quadrants {
+				got := color.RGBAModel.Convert(img.At(p.X, p.Y)).(color.RGBA)
+				if maxDiff(got, want) > tc.tol {
+					t.Errorf("pixel %v = %v, want %v", p, got, want)
+				}
+			}
+		})
+	}
+}

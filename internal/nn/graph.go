@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // dtype is the element type of a graph tensor. All values are held as float32:
@@ -59,6 +60,9 @@ type node struct {
 	dt    dtype // Placeholder / Const dtype
 	// fused is work folded in from the node's readers (see fuseGraph).
 	fused *post
+	// conv is the packed filter of a Conv2D node, shared by the plans of
+	// every input shape (packing is most of the cost of building a plan).
+	conv atomic.Pointer[packedConv]
 }
 
 // graph is the model in IR form: nodes, and how the signature maps to them.

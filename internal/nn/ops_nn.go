@@ -181,13 +181,59 @@ func prepareConv2D(n *node, in []*tval) (*prep, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := kernel.NewConv2D(f.data, s, e)
+	k, err := packConv2D(n, f.data, s, e)
 	if err != nil {
 		return nil, err
 	}
 	run := func(in, out []*tval, threads int) { k.Run(out[0].data, in[0].data, threads) }
 	fl := 2 * int64(s.N*s.OutH*s.OutW) * int64(s.KH*s.KW*s.C*s.M)
 	return &prep{outs: []*tval{{shape: []int{s.N, s.OutH, s.OutW, s.M}}}, run: run, flops: fl}, nil
+}
+
+// packedConv is a node's packed convolution with what it was packed from.
+type packedConv struct {
+	filter []float32
+	e      kernel.Epilogue
+	conv   *kernel.Conv2D
+}
+
+// packConv2D returns the convolution of node n for shape s, reusing the
+// filter another plan of the model packed when filter and epilogue are the
+// same (they normally are: plans differ by input shape only).
+func packConv2D(n *node, filter []float32, s kernel.ConvShape, e kernel.Epilogue) (*kernel.Conv2D, error) {
+	if pc := n.conv.Load(); pc != nil && sameFloats(pc.filter, filter) && sameEpilogue(pc.e, e) {
+		if k, err := pc.conv.Reshape(s); err == nil {
+			return k, nil
+		}
+	}
+	k, err := kernel.NewConv2D(filter, s, e)
+	if err != nil {
+		return nil, err
+	}
+	n.conv.Store(&packedConv{filter: filter, e: e, conv: k})
+	return k, nil
+}
+
+func sameEpilogue(a, b kernel.Epilogue) bool {
+	return a.Act == b.Act && a.Alpha == b.Alpha &&
+		sameFloats(a.Bias, b.Bias) && sameFloats(a.PreluAlpha, b.PreluAlpha)
+}
+
+// sameFloats compares bit patterns (so NaN weights compare equal to
+// themselves), the common case of one shared slice first.
+func sameFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return (a == nil) == (b == nil)
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func prepareDepthwise(n *node, in []*tval) (*prep, error) {

@@ -50,7 +50,7 @@ type Options struct {
 }
 
 // DefaultBatch is the batch size when Options.BatchSize is zero.
-const DefaultBatch = 2000
+const DefaultBatch = 10000
 
 // Reject is a line the import skipped.
 type Reject struct {

@@ -11,7 +11,6 @@ package postgres
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -98,6 +97,13 @@ CREATE TABLE cert_codes (
 );
 CREATE INDEX cert_codes_rid ON cert_codes(rid);
 `,
+	// The list fields of each certificate (its canonical JSON without the
+	// detail sections): a search page decodes these instead of whole
+	// bodies. Rows stored before this migration have none until they are
+	// next written; searches fall back to their bodies.
+	2: `
+ALTER TABLE cert_records ADD COLUMN head bytea;
+`,
 }
 
 // lockKey is an arbitrary constant naming zheng's certificate migrations
@@ -149,7 +155,7 @@ func (s *Store) Get(ctx context.Context, id string) (cert.Record, error) {
 		return cert.Record{}, fmt.Errorf("get certificate: %w", unavailable(err))
 	}
 	var r cert.Record
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := r.UnmarshalJSON(body); err != nil {
 		return cert.Record{}, fmt.Errorf("decode certificate %s: %w", id, err)
 	}
 	return r, nil
@@ -199,8 +205,9 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		where = fmt.Sprintf(` WHERE r.type_code = $%d`, len(args))
 	}
 	base := ` FROM ` + from + ` m JOIN cert_records r ON r.rid = m.rid` + where
-	// Sort and count on the narrow columns, then read one page of bodies.
-	q := `SELECT b.body, p.total FROM (
+	// Sort and count on the narrow columns, then read the list fields of
+	// one page.
+	q := `SELECT coalesce(b.head, b.body), p.total FROM (
 		SELECT r.rid, m.score, r.valid, r.start_date, r.id, count(*) OVER () AS total` + base +
 		fmt.Sprintf(` ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id COLLATE "C" LIMIT $%d OFFSET $%d
 	) p JOIN cert_records b ON b.rid = p.rid
@@ -221,7 +228,7 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		}
 		page.Total = int(total)
 		var r cert.Record
-		if err := json.Unmarshal(body, &r); err != nil {
+		if err := r.UnmarshalJSON(body); err != nil {
 			return cert.Page{}, fmt.Errorf("decode certificate: %w", err)
 		}
 		page.Items = append(page.Items, r)
@@ -281,6 +288,7 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 type row struct {
 	rec  *cert.Record
 	body []byte
+	head []byte // body without the detail sections
 	fp   [32]byte
 	rid  int64
 }
@@ -290,11 +298,10 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 	rows := make([]row, len(recs))
 	ids := make([]string, len(recs))
 	for i := range recs {
-		body, err := json.Marshal(&recs[i])
-		if err != nil {
-			return st, fmt.Errorf("certificate %s: %w", recs[i].ID, err)
-		}
-		rows[i] = row{rec: &recs[i], body: body, fp: sha256.Sum256(body)}
+		body := recs[i].AppendJSON(make([]byte, 0, 2048))
+		h := recs[i]
+		h.Detail = nil
+		rows[i] = row{rec: &recs[i], body: body, head: h.AppendJSON(make([]byte, 0, 512)), fp: sha256.Sum256(body)}
 		ids[i] = recs[i].ID
 	}
 	type old struct {
@@ -334,7 +341,7 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 			upd = append(upd, r)
 		}
 	}
-	cols := func(rs []*row) (id, typ []string, valid []bool, start []int64, fp, body [][]byte, rid []int64) {
+	cols := func(rs []*row) (id, typ []string, valid []bool, start []int64, fp, body, head [][]byte, rid []int64) {
 		for _, r := range rs {
 			id = append(id, r.rec.ID)
 			typ = append(typ, r.rec.TypeCode)
@@ -342,15 +349,16 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 			start = append(start, r.rec.StartDate.Unix())
 			fp = append(fp, r.fp[:])
 			body = append(body, r.body)
+			head = append(head, r.head)
 			rid = append(rid, r.rid)
 		}
 		return
 	}
 	if len(ins) > 0 {
-		id, typ, valid, start, fp, body, _ := cols(ins)
-		qr, err := tx.Query(ctx, `INSERT INTO cert_records (id, type_code, valid, start_date, fp, body)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::bigint[], $5::bytea[], $6::bytea[])
-			RETURNING id, rid`, id, typ, valid, start, fp, body)
+		id, typ, valid, start, fp, body, head, _ := cols(ins)
+		qr, err := tx.Query(ctx, `INSERT INTO cert_records (id, type_code, valid, start_date, fp, body, head)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::bigint[], $5::bytea[], $6::bytea[], $7::bytea[])
+			RETURNING id, rid`, id, typ, valid, start, fp, body, head)
 		if err != nil {
 			return st, fmt.Errorf("insert certificates: %w", unavailable(err))
 		}
@@ -374,10 +382,10 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 		st.Inserted += len(ins)
 	}
 	if len(upd) > 0 {
-		_, typ, valid, start, fp, body, rid := cols(upd)
-		if _, err := tx.Exec(ctx, `UPDATE cert_records r SET type_code = u.t, valid = u.v, start_date = u.s, fp = u.f, body = u.b
-			FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::bigint[], $5::bytea[], $6::bytea[]) AS u(rid, t, v, s, f, b)
-			WHERE r.rid = u.rid`, rid, typ, valid, start, fp, body); err != nil {
+		_, typ, valid, start, fp, body, head, rid := cols(upd)
+		if _, err := tx.Exec(ctx, `UPDATE cert_records r SET type_code = u.t, valid = u.v, start_date = u.s, fp = u.f, body = u.b, head = u.h
+			FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::bigint[], $5::bytea[], $6::bytea[], $7::bytea[]) AS u(rid, t, v, s, f, b, h)
+			WHERE r.rid = u.rid`, rid, typ, valid, start, fp, body, head); err != nil {
 			return st, fmt.Errorf("update certificates: %w", unavailable(err))
 		}
 		for _, table := range []string{"cert_names", "cert_codes"} {

@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -43,18 +42,24 @@ type Store struct {
 // writeCache is the page-cache limit of the writing connection, in KiB.
 const writeCache = 512 << 10
 
+// writeCheckpoint is the WAL size, in pages, after which a commit on the
+// writing connection checkpoints (256 MiB of 4 KiB pages).
+const writeCheckpoint = 65536
+
 var _ cert.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database file at path and applies
 // pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
-	// A 32 MiB page cache per reading connection keeps four of them well
-	// inside the server's memory budget (the writer has its own, see
-	// writeCache); checkpoints every 16 MiB of WAL rewrite hot pages less
+	// An 8 MiB page cache per reading connection keeps a serving process
+	// small (the operating system caches the file anyway; the writer has
+	// its own, see writeCache). Temporary sorts spill to files rather than
+	// to memory, so a keyword matching 100,000 names cannot inflate the
+	// process. Checkpoints every 16 MiB of WAL rewrite hot pages less
 	// often.
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)",
-		"cache_size(-32768)", "temp_store(MEMORY)", "wal_autocheckpoint(4000)"} {
+		"cache_size(-8192)", "wal_autocheckpoint(4000)"} {
 		q.Add("_pragma", p)
 	}
 	// Writers take the lock at BEGIN, so two importers queue on the busy
@@ -94,9 +99,15 @@ func (s *Store) writer(ctx context.Context) (*sql.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", writeCache)); err != nil {
-		c.Close()
-		return nil, err
+	// Checkpoints after this connection's commits copy the WAL into the
+	// database file; letting the WAL grow to writeCheckpoint pages first
+	// copies a page rewritten by many batches of an import once, not once
+	// a batch. Readers keep the default.
+	for _, q := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", writeCache), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writeCheckpoint)} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	s.w = c
 	return c, nil
@@ -133,6 +144,17 @@ CREATE INDEX cert_codes_rid ON cert_codes(rid);
 -- its parties' fuzzy keys, each name's run separated by gramSep.
 CREATE VIRTUAL TABLE cert_fts USING fts5(
 	grams, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
+);
+`,
+	// The list fields of each certificate (its canonical JSON without the
+	// detail sections): a search page reads and decodes these small rows
+	// instead of whole bodies. Certificates stored before this migration
+	// have no row here until they are next written; searches fall back to
+	// their bodies.
+	2: `
+CREATE TABLE cert_heads (
+	rid  INTEGER PRIMARY KEY,
+	head BLOB NOT NULL
 );
 `,
 }
@@ -183,7 +205,7 @@ func (s *Store) Get(ctx context.Context, id string) (cert.Record, error) {
 		return cert.Record{}, fmt.Errorf("get certificate: %w", err)
 	}
 	var r cert.Record
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := r.UnmarshalJSON(body); err != nil {
 		return cert.Record{}, fmt.Errorf("decode certificate %s: %w", id, err)
 	}
 	return r, nil
@@ -199,12 +221,13 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 }
 
 // pageQuery sorts and counts the matches on the narrow columns, then reads
-// the bodies of one page only: sorting bodies (kilobytes each, in overflow
-// pages) for every match would cost far more.
-const pageQuery = `SELECT b.body, p.total FROM (
+// the list fields of one page only (cert_heads; the body when a
+// certificate has no head yet): sorting bodies for every match, or
+// decoding whole bodies for a list, would cost far more.
+const pageQuery = `SELECT coalesce(h.head, (SELECT b.body FROM cert_records b WHERE b.rid = p.rid)), p.total FROM (
 	SELECT r.rid, m.score, r.valid, r.start_date, r.id, count(*) OVER () AS total %s
 	ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id LIMIT ? OFFSET ?
-) p JOIN cert_records b ON b.rid = p.rid
+) p LEFT JOIN cert_heads h ON h.rid = p.rid
 ORDER BY p.score, p.valid DESC, p.start_date DESC, p.id`
 
 // Find implements cert.Store.
@@ -232,7 +255,7 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		// its closest party.
 		from = `(SELECT n.rid AS rid, MIN(CASE WHEN n.fuzzy_key = ? THEN 0 WHEN substr(n.fuzzy_key, 1, ?) = ? THEN 1 ELSE 2 END * 1000000 + length(n.fuzzy_key)) AS score
 			FROM cert_names n WHERE n.rid IN (SELECT rowid FROM cert_fts WHERE cert_fts MATCH ?) AND instr(n.fuzzy_key, ?) > 0 GROUP BY n.rid)`
-		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, `"`+cert.Bigrams(m.Key)+`"`, m.Key)
+		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, ftsQuery(m.Key), m.Key)
 	default:
 		return cert.Page{}, fmt.Errorf("unknown match kind %d", m.Kind)
 	}
@@ -254,7 +277,7 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 			return cert.Page{}, fmt.Errorf("search certificates: %w", err)
 		}
 		var r cert.Record
-		if err := json.Unmarshal(body, &r); err != nil {
+		if err := r.UnmarshalJSON(body); err != nil {
 			return cert.Page{}, fmt.Errorf("decode certificate: %w", err)
 		}
 		page.Items = append(page.Items, r)
@@ -271,6 +294,19 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 	return page, nil
 }
 
+// ftsQuery is the full-text query for the candidates of a fuzzy key: all
+// of its selective bigrams, in any order (the names are checked for the
+// whole key afterwards). Only when every bigram is common is it the exact
+// phrase: a phrase over bigrams such as 有限 and 公司 reads posting lists
+// as long as the store.
+func ftsQuery(key string) string {
+	gs := cert.SelectiveBigrams(key)
+	if len(gs) == 0 {
+		return `"` + cert.Bigrams(key) + `"`
+	}
+	return `"` + strings.Join(gs, `" "`) + `"`
+}
+
 // gramSep separates the bigram runs of different names in a cert_fts
 // row. It is a three-character token, so no phrase of bigrams contains it
 // and no match spans two names.
@@ -280,6 +316,7 @@ const gramSep = " 丨丨丨 "
 type prepared struct {
 	rec   *cert.Record
 	body  []byte
+	head  []byte // body without the detail sections
 	fp    [32]byte
 	names []cert.NameKeys
 	codes []string
@@ -300,6 +337,9 @@ func encode(recs []cert.Record) []prepared {
 				p.rec = r
 				p.body = r.AppendJSON(make([]byte, 0, 2048))
 				p.fp = sha256.Sum256(p.body)
+				h := *r
+				h.Detail = nil
+				p.head = h.AppendJSON(make([]byte, 0, 512))
 				p.names, p.codes = cert.IndexKeys(*r)
 				var g strings.Builder
 				for j, n := range p.names {
@@ -416,6 +456,7 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 			b.codes = append(b.codes, c, rid)
 		}
 		b.fts = append(b.fts, rid, p.grams)
+		b.heads = append(b.heads, rid, p.head)
 	}
 	if err := b.flush(ctx, tx); err != nil {
 		return cert.UpsertStats{}, err
@@ -449,7 +490,7 @@ const maxRows = 500
 // bulk collects rows for multi-row INSERTs, which cost far less per row
 // than one statement each.
 type bulk struct {
-	records, names, codes, fts []any
+	records, names, codes, fts, heads []any
 }
 
 func (b *bulk) flush(ctx context.Context, tx *sql.Tx) error {
@@ -462,12 +503,14 @@ func (b *bulk) flush(ctx context.Context, tx *sql.Tx) error {
 		{`INSERT OR IGNORE INTO cert_names(rid, name_key, fuzzy_key) VALUES `, 3, &b.names},
 		{`INSERT OR IGNORE INTO cert_codes(code, rid) VALUES `, 2, &b.codes},
 		{`INSERT INTO cert_fts(rowid, grams) VALUES `, 2, &b.fts},
+		{`INSERT OR REPLACE INTO cert_heads(rid, head) VALUES `, 2, &b.heads},
 	} {
 		row := "(?" + strings.Repeat(",?", t.cols-1) + ")"
 		for args := *t.args; len(args) > 0; {
 			n := min(len(args)/t.cols, maxRows)
 			if _, err := tx.ExecContext(ctx, t.head+row+strings.Repeat(","+row, n-1), args[:n*t.cols]...); err != nil {
-				return fmt.Errorf("write %s: %w", strings.Fields(t.head)[2], err)
+				_, table, _ := strings.Cut(t.head, "INTO ")
+				return fmt.Errorf("write %s: %w", strings.Fields(table)[0], err)
 			}
 			args = args[n*t.cols:]
 		}

@@ -25,9 +25,28 @@ func NewConv2D(filter []float32, s ConvShape, e Epilogue) (*Conv2D, error) {
 	return newConv2D(filter, s, e.clone(), bestImpl()), nil
 }
 
+// Reshape returns the same convolution (filter, epilogue, kernel size,
+// stride, dilation) over another input geometry s, sharing the packed
+// filter instead of packing it again. s must keep KH, KW, C and M.
+func (c *Conv2D) Reshape(s ConvShape) (*Conv2D, error) {
+	o := c.s
+	if s.KH != o.KH || s.KW != o.KW || s.C != o.C || s.M != o.M {
+		return nil, fmt.Errorf("conv2d reshape: %w: filter %dx%dx%dx%d, packed %dx%dx%dx%d",
+			ErrShape, s.KH, s.KW, s.C, s.M, o.KH, o.KW, o.C, o.M)
+	}
+	if err := s.check(0, 0, s.M, c.b.ep); err != nil {
+		return nil, fmt.Errorf("conv2d reshape: %w", err)
+	}
+	return newConv2DPacked(c.b, s, c.im), nil
+}
+
 func newConv2D(filter []float32, s ConvShape, e Epilogue, im *impl) *Conv2D {
+	return newConv2DPacked(packB(filter, s.KH*s.KW*s.C, s.M, false, e), s, im)
+}
+
+func newConv2DPacked(b *gemmB, s ConvShape, im *impl) *Conv2D {
 	k := s.KH * s.KW * s.C
-	c := &Conv2D{s: s, im: im, k: k, b: packB(filter, k, s.M, false, e)}
+	c := &Conv2D{s: s, im: im, k: k, b: b}
 	c.pointwise = s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadLeft == 0 && s.OutH == s.H && s.OutW == s.W
 	if bpr := (s.OutW + im.mr - 1) / im.mr; !c.pointwise && s.DilationW == 1 && 4*s.OutW >= 3*bpr*im.mr {

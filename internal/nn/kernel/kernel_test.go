@@ -578,3 +578,59 @@ func TestRowActMatchesDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DReshapeMatchesFreshPacking runs a convolution reshaped to other
+// input sizes (sharing the packed filter) against the reference for each
+// size, and checks that a different filter size is refused.
+func TestConv2DReshapeMatchesFreshPacking(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	first := conv(1, 6, 6, 5, 3, 3, 20, 1, 1, 1)
+	filter := randSlice(r, 3*3*5*20)
+	e := epilogue(r, ActPrelu, 20, true)
+	c, err := NewConv2D(filter, first, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []ConvShape{conv(1, 9, 30, 5, 3, 3, 20, 1, 1, 1), conv(2, 4, 7, 5, 3, 3, 20, 2, 1, 1)} {
+		k, err := c.Reshape(s)
+		if err != nil {
+			t.Fatalf("%+v: %v", s, err)
+		}
+		src := randSlice(r, s.N*s.H*s.W*s.C)
+		want := make([]float32, s.N*s.OutH*s.OutW*s.M)
+		refConv2D(want, src, filter, s, &e)
+		got := make([]float32, len(want))
+		k.Run(got, src, 2)
+		if err := closeTo(got, want); err != nil {
+			t.Errorf("%dx%d: %v", s.H, s.W, err)
+		}
+	}
+	if _, err := c.Reshape(conv(1, 6, 6, 5, 3, 3, 16, 1, 1, 1)); !errors.Is(err, ErrShape) {
+		t.Errorf("reshape to 16 output channels: err = %v, want ErrShape", err)
+	}
+}
+
+// TestFloat32Activations compares the float32 sigmoid and tanh with the
+// float64 math package over the whole useful range, including both sides of
+// tanh's switch-over points and saturation.
+func TestFloat32Activations(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	xs := []float32{0, -0.0, 0.2, -0.2, 0.19999, 9, -9, 30, -30, 87, -87, 100, -100, 1e-8, -1e-8}
+	for range 200000 {
+		xs = append(xs, (r.Float32()*2-1)*20)
+	}
+	for _, x := range xs {
+		for _, c := range []struct {
+			name string
+			got  float32
+			want float64
+		}{
+			{"sigmoid", sigmoidf(x), 1 / (1 + math.Exp(-float64(x)))},
+			{"tanh", tanhf(x), math.Tanh(float64(x))},
+		} {
+			if d := math.Abs(float64(c.got) - c.want); d > 1e-6*math.Abs(c.want) && d > 1e-7 {
+				t.Fatalf("%s(%g) = %g, want %g", c.name, x, c.got, c.want)
+			}
+		}
+	}
+}
