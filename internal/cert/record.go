@@ -222,11 +222,11 @@ func (r *Record) AppendJSON(b []byte) []byte {
 // UnmarshalJSON reads the canonical JSONL shape. Dates may be
 // "2006-01-02", "2006-01-02 15:04:05" or RFC 3339.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	var j recordJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
-		return err
+	j, detail, err := decodeCanonical(b)
+	if err != nil {
+		if j, detail, err = decodeReflect(b); err != nil {
+			return err
+		}
 	}
 	start, err := ParseDate(j.StartDate)
 	if err != nil {
@@ -239,22 +239,36 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	*r = Record{
 		ID: j.ID, CertNo: j.CertNo, TypeCode: j.TypeCode, TypeName: j.TypeName, Name: j.Name,
 		Status: j.Status, EnterpriseName: j.EnterpriseName, CreditCode: j.CreditCode, RegNo: j.RegNo,
-		StartDate: start, EndDate: end,
+		StartDate: start, EndDate: end, Detail: detail,
 	}
 	for _, p := range j.Parties {
 		r.Parties = append(r.Parties, Party(p))
 	}
+	return nil
+}
+
+// decodeReflect is the general decoder behind decodeCanonical: any key
+// spelling encoding/json accepts, unknown keys refused.
+func decodeReflect(b []byte) (recordJSON, []Section, error) {
+	var j recordJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return j, nil, err
+	}
+	var detail []Section
 	for _, s := range j.Detail {
 		sec := Section{Name: s.Name, Fields: make([]Field, len(s.Fields))}
 		for i, f := range s.Fields {
 			if f[0] == nil {
-				return fmt.Errorf("detail %q: field %d has no name", s.Name, i+1)
+				return j, nil, fmt.Errorf("detail %q: field %d has no name", s.Name, i+1)
 			}
 			sec.Fields[i] = Field{Name: *f[0], Value: f[1]}
 		}
-		r.Detail = append(r.Detail, sec)
+		detail = append(detail, sec)
 	}
-	return nil
+	j.Detail = nil
+	return j, detail, nil
 }
 
 func formatDate(t time.Time) string {

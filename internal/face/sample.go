@@ -12,6 +12,10 @@ import (
 type raster struct {
 	w, h int
 	pix  []float32
+	// half is this raster averaged in 2×2 blocks (nil when small): warp
+	// samples the level that leaves one to two raster pixels per crop
+	// pixel, so its supersampling stays at 2×2 taps instead of 4×4.
+	half *raster
 }
 
 // newRaster copies img into a raster, averaging k×k blocks of source pixels
@@ -21,7 +25,33 @@ type raster struct {
 // relative to img.Bounds().Min.
 func newRaster(img image.Image, k, threads int) *raster {
 	w, h, pix := imageio.Shrink(img, img.Bounds(), k, threads)
-	return &raster{w: w, h: h, pix: pix}
+	r := &raster{w: w, h: h, pix: pix}
+	for l := r; min(l.w, l.h) >= 2*pyramidMinSide; l = l.half {
+		l.half = l.halve()
+	}
+	return r
+}
+
+// pyramidMinSide is the short side below which no coarser level is made.
+const pyramidMinSide = 64
+
+// halve averages 2×2 blocks (a last odd row or column is dropped; warp
+// maps coordinates by the exact factor, so the shift is under a pixel of
+// the coarse level at the far edge only).
+func (r *raster) halve() *raster {
+	w, h := r.w/2, r.h/2
+	out := &raster{w: w, h: h, pix: make([]float32, w*h*3)}
+	for y := range h {
+		a, b := r.pix[2*y*r.w*3:], r.pix[(2*y+1)*r.w*3:]
+		o := out.pix[y*w*3:]
+		for x := range w {
+			for c := range 3 {
+				i := 6*x + c
+				o[3*x+c] = (a[i] + a[i+3] + b[i] + b[i+3]) / 4
+			}
+		}
+	}
+	return out
 }
 
 // bilinear samples the raster at continuous position (x, y) (pixel centres
@@ -85,6 +115,10 @@ func squareCrop(c Point, side, theta float64, n int) affine {
 func warp(src *raster, k int, a affine, w, h int, dst []float32) {
 	inv := 1 / float64(k)
 	scale := math.Max(math.Hypot(a.U.X, a.U.Y), math.Hypot(a.V.X, a.V.Y)) * inv
+	// A coarser level while it still has at least one pixel per crop pixel.
+	for src.half != nil && scale >= 2 {
+		src, scale, inv = src.half, scale/2, inv/2
+	}
 	n := min(max(int(math.Ceil(scale)), 1), 4)
 	wt := 1 / float32(n*n)
 	var px [3]float32

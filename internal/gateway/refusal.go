@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/zhengapi/zheng/internal/qcc"
+	"github.com/zhengapi/zheng/internal/qcc/qccwire"
 	"github.com/zhengapi/zheng/internal/reqinfo"
 )
 
@@ -52,16 +52,16 @@ var apigErrors = map[reason]apigError{
 
 // qccErrors are the 企查查 in-band statuses for each reason (seed 002
 // §7.2), from the dialect's own table.
-var qccErrors = map[reason]qcc.Status{
-	reasonUnknownKey: qcc.StatusKeyInvalid,      // 101
-	reasonBadAuth:    qcc.StatusAuthFailed,      // 115
-	reasonDisabled:   qcc.StatusKeySuspended,    // 103
-	reasonNotSubbed:  qcc.StatusNotPurchased,    // 214
-	reasonExhausted:  qcc.StatusQuotaExhausted,  // 112
-	reasonDailyCap:   qcc.StatusDailyCallLimit,  // 116
-	reasonThrottled:  qcc.StatusTrafficAbnormal, // 120
-	reasonTooLarge:   qcc.StatusBadParam,        // 202
-	reasonInternal:   qcc.StatusUnknownError,    // 199
+var qccErrors = map[reason]qccwire.Status{
+	reasonUnknownKey: qccwire.StatusKeyInvalid,      // 101
+	reasonBadAuth:    qccwire.StatusAuthFailed,      // 115
+	reasonDisabled:   qccwire.StatusKeySuspended,    // 103
+	reasonNotSubbed:  qccwire.StatusNotPurchased,    // 214
+	reasonExhausted:  qccwire.StatusQuotaExhausted,  // 112
+	reasonDailyCap:   qccwire.StatusDailyCallLimit,  // 116
+	reasonThrottled:  qccwire.StatusTrafficAbnormal, // 120
+	reasonTooLarge:   qccwire.StatusBadParam,        // 202
+	reasonInternal:   qccwire.StatusUnknownError,    // 199
 }
 
 // writeRefusal answers a refused request the way the caller's world does:
@@ -73,7 +73,7 @@ func writeRefusal(w http.ResponseWriter, r *http.Request, qccRoute bool, f refus
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if qccRoute {
-		qcc.Write(w, r, qccErrors[f.reason], nil, nil)
+		qccwire.Write(w, r, qccErrors[f.reason], nil, nil)
 		return
 	}
 	e := apigErrors[f.reason]

@@ -1,16 +1,14 @@
 // Package qcc serves the enterprise-certificate API in the 企查查 dialect:
 // GET /api/yj/ECICertification/SearchCertification and
 // GetCertificationDetailById with the {"Paging","Result","Status",
-// "Message","OrderNumber"} envelope, and holds the dialect's status table
-// (Status) that the gateway reuses for authentication failures on these
-// routes. It only parses parameters, calls a cert.Searcher and renders the
-// result; the other dialect of the same data is package jumei.
+// "Message","OrderNumber"} envelope (written by qccwire, which the gateway
+// shares for authentication failures on these routes). It only parses
+// parameters, calls a cert.Searcher and renders the result; the other
+// dialect of the same data is package jumei.
 package qcc
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhengapi/zheng/internal/cert"
+	"github.com/zhengapi/zheng/internal/qcc/qccwire"
 	"github.com/zhengapi/zheng/internal/reqinfo"
 )
 
@@ -58,23 +57,11 @@ func (h *Handler) Install(handle func(pattern string, h http.Handler)) {
 	handle(DetailPattern, h.endpoint(h.detail))
 }
 
-// Envelope is the 企查查 response, for clients and tests decoding it;
-// Write renders the same fields in the same order. Paging is present only
-// on searches.
-type Envelope struct {
-	Paging      *Paging `json:"Paging,omitempty"`
-	Result      any     `json:"Result"`
-	Status      string  `json:"Status"`
-	Message     string  `json:"Message"`
-	OrderNumber *string `json:"OrderNumber"`
-}
+// Envelope is the 企查查 response, for clients and tests decoding it.
+type Envelope = qccwire.Envelope
 
 // Paging describes the page a search returned.
-type Paging struct {
-	PageSize     int `json:"PageSize"`
-	PageIndex    int `json:"PageIndex"`
-	TotalRecords int `json:"TotalRecords"`
-}
+type Paging = qccwire.Paging
 
 type listItem struct {
 	ID        string `json:"Id"`
@@ -118,13 +105,17 @@ func (h *Handler) endpoint(fn func(r *http.Request) (answer, error)) http.Handle
 	})
 }
 
-// params reads the query string and checks the key every route needs.
-// Until the gateway validates keys, a key must be present but any value
-// passes.
+// params reads the query string and checks the key. A request the
+// gateway authenticated (by key and Token, an AppCode or a signature)
+// carries its app in reqinfo and needs no key; without a gateway
+// (--no-auth) a key must be present but any value passes.
 func params(r *http.Request) (url.Values, error) {
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, fail(StatusBadParam, "query string: %v", err)
+	}
+	if info := reqinfo.FromContext(r.Context()); info != nil && info.AppID != "" {
+		return vals, nil
 	}
 	if strings.TrimSpace(vals.Get("key")) == "" {
 		return nil, fail(StatusKeyInvalid, "no key")
@@ -266,65 +257,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	Write(w, r, s, nil, nil)
 }
 
-// Write sends a 企查查 envelope with status s, its message from the vendor's table, the
-// request's task number as OrderNumber, and paging and result when given;
-// it records s as the request's code. The gateway uses it (with a nil
-// paging and result) to answer authentication failures in this dialect.
+// Write sends a 企查查 envelope with status s (see qccwire.Write).
 func Write(w http.ResponseWriter, r *http.Request, s Status, paging *Paging, result any) {
-	ctx := r.Context()
-	taskNo := reqinfo.TaskNo(ctx)
-	status := s.HTTPStatus()
-	b, err := appendEnvelope(make([]byte, 0, 1024), s, taskNo, paging, result)
-	if err != nil {
-		// Only a bug in a result type's MarshalJSON can get here.
-		s = StatusUnknownError
-		status = s.HTTPStatus()
-		b, _ = appendEnvelope(b[:0], s, taskNo, nil, nil)
-	}
-	reqinfo.SetCode(ctx, int(s))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// appendEnvelope writes the envelope in the vendor's field order; the
-// detail result is appended directly, other results through encoding/json
-// without HTML escaping.
-func appendEnvelope(b []byte, s Status, taskNo string, paging *Paging, result any) ([]byte, error) {
-	b = append(b, '{')
-	if paging != nil {
-		b = append(b, `"Paging":{"PageSize":`...)
-		b = strconv.AppendInt(b, int64(paging.PageSize), 10)
-		b = append(b, `,"PageIndex":`...)
-		b = strconv.AppendInt(b, int64(paging.PageIndex), 10)
-		b = append(b, `,"TotalRecords":`...)
-		b = strconv.AppendInt(b, int64(paging.TotalRecords), 10)
-		b = append(b, "},"...)
-	}
-	b = append(b, `"Result":`...)
-	switch v := result.(type) {
-	case nil:
-		b = append(b, "null"...)
-	case interface{ AppendJSON([]byte) []byte }:
-		b = v.AppendJSON(b)
-	default:
-		buf := bytes.NewBuffer(b)
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
-			return b, err
-		}
-		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	}
-	b = append(b, `,"Status":"`...)
-	b = strconv.AppendInt(b, int64(s), 10)
-	b = append(b, `","Message":`...)
-	b = cert.AppendJSONString(b, s.Message())
-	b = append(b, `,"OrderNumber":`...)
-	if taskNo == "" {
-		b = append(b, "null"...)
-	} else {
-		b = cert.AppendJSONString(b, taskNo)
-	}
-	return append(b, "}\n"...), nil
+	qccwire.Write(w, r, s, paging, result)
 }

@@ -147,29 +147,29 @@ func TestSearch(t *testing.T) {
 		wantIDs    []string
 		wantQuery  cert.Query
 	}{
-		{"defaults", "key=k&searchKey=企查查科技有限公司", Paging{10, 1, 2},
+		{"defaults", "key=k&searchKey=企查查科技有限公司", Paging{PageSize: 10, PageIndex: 1, TotalRecords: 2},
 			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71"},
 			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 1, PageSize: 10}},
-		{"paged", "key=k&searchKey=企查查科技有限公司&pageSize=1&pageIndex=2", Paging{1, 2, 2},
+		{"paged", "key=k&searchKey=企查查科技有限公司&pageSize=1&pageIndex=2", Paging{PageSize: 1, PageIndex: 2, TotalRecords: 2},
 			[]string{"295733c8d847882298539674ec7d74a71"},
 			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 2, PageSize: 1}},
-		{"max page size", "key=k&searchKey=企查查科技有限公司&pageSize=20", Paging{20, 1, 2},
+		{"max page size", "key=k&searchKey=企查查科技有限公司&pageSize=20", Paging{PageSize: 20, PageIndex: 1, TotalRecords: 2},
 			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71"},
 			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 1, PageSize: 20}},
-		{"category", "key=k&searchKey=企查查科技有限公司&certCategory=cnca058", Paging{10, 1, 1},
+		{"category", "key=k&searchKey=企查查科技有限公司&certCategory=cnca058", Paging{PageSize: 10, PageIndex: 1, TotalRecords: 1},
 			[]string{"295733c8d847882298539674ec7d74a71"},
 			cert.Query{Keyword: "企查查科技有限公司", Exact: true, TypeCode: "cnca058", Page: 1, PageSize: 10}},
 		{"exact true", "key=k&searchKey=企查查科技&isExactlySame=TRUE", Paging{}, nil, cert.Query{}},
-		{"fuzzy", "key=k&searchKey=企查查科技&isExactlySame=false", Paging{10, 1, 3},
+		{"fuzzy", "key=k&searchKey=企查查科技&isExactlySame=false", Paging{PageSize: 10, PageIndex: 1, TotalRecords: 3},
 			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71", "x3"},
 			cert.Query{Keyword: "企查查科技", Page: 1, PageSize: 10}},
-		{"fuzzy 0", "key=k&searchKey=企查查科技&isExactlySame=0", Paging{10, 1, 3},
+		{"fuzzy 0", "key=k&searchKey=企查查科技&isExactlySame=0", Paging{PageSize: 10, PageIndex: 1, TotalRecords: 3},
 			[]string{"145695151793ad28f7ffd5d8a24cd6191", "295733c8d847882298539674ec7d74a71", "x3"},
 			cert.Query{Keyword: "企查查科技", Page: 1, PageSize: 10}},
-		{"credit code", "key=k&searchKey=91320594088140947F", Paging{10, 1, 1},
+		{"credit code", "key=k&searchKey=91320594088140947F", Paging{PageSize: 10, PageIndex: 1, TotalRecords: 1},
 			[]string{"145695151793ad28f7ffd5d8a24cd6191"},
 			cert.Query{Keyword: "91320594088140947F", Exact: true, Page: 1, PageSize: 10}},
-		{"deepest allowed page", "key=k&searchKey=企查查科技有限公司&pageSize=20&pageIndex=250", Paging{20, 250, 2}, nil,
+		{"deepest allowed page", "key=k&searchKey=企查查科技有限公司&pageSize=20&pageIndex=250", Paging{PageSize: 20, PageIndex: 250, TotalRecords: 2}, nil,
 			cert.Query{Keyword: "企查查科技有限公司", Exact: true, Page: 250, PageSize: 20}},
 	}
 	for _, tt := range tests {
@@ -295,41 +295,6 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestStatusTable(t *testing.T) {
-	// Every code of the seed's §7 tables, with its exact text.
-	want := map[Status]string{
-		200: "【有效请求】查询成功", 201: "【有效请求】查询无结果", 202: "【有效请求】查询参数错误，请检查",
-		205: "【有效请求】等待处理中", 207: "【有效请求】请求数据的条目数超过上限（5000）",
-		208: "【有效请求】此接口不支持此公司类型查询", 209: "【有效请求】企业数量超过上限",
-		213: "【有效请求】参数长度不能小于 2", 215: "【有效请求】不支持的查询关键字",
-		218: "【有效请求】该企业暂不支持空壳扫描", 219: "【有效请求】该企业暂不支持准入尽调",
-		105: "【有效请求】接口已下线停用", 110: "【有效请求】当前相同查询连续出错，请等 2 小时后重试",
-		101: "【无效请求】当前的 KEY 无效或者还未生效中", 102: "【无效请求】当前 KEY 已欠费",
-		103: "【无效请求】当前 KEY 被暂停使用", 104: "【无效请求】请求 KEY 异常，请联系管理员",
-		106: "【无效请求】非法请求过多，请联系管理员", 107: "【无效请求】被禁止的 IP 或者签名错误",
-		108: "【无效请求】异常请求过多，请联系管理员", 109: "【无效请求】请求超过每日系统限制",
-		111: "【无效请求】接口权限未开通，请联系管理员", 112: "【无效请求】您的账号剩余使用量已不足或已过期",
-		113: "【无效请求】当前接口已被删除，请重新申请", 114: "【无效请求】当前接口已被禁用，请联系管理员",
-		115: "【无效请求】身份验证错误或者已过期", 116: "【无效请求】请求超过每日调用总量限制",
-		117: "【无效请求】当前不支持的请求参数调用量过多", 118: "【无效请求】当前接口不支持此方式的调用",
-		119: "【无效请求】您的帐号出现异常，请联系管理员", 120: "【无效请求】系统流量异常，请稍后再试",
-		121: "【无效请求】数据不能出境", 199: "【无效请求】系统未知错误，请联系技术客服",
-		203: "【无效请求】系统查询有异常，请联系技术人员", 214: "【无效请求】您还未购买过该接口，请先购买",
-		223: "【无效请求】当前接口的计费方式不支持此查询参数",
-	}
-	if len(messages) != len(want) {
-		t.Errorf("table has %d codes, want %d", len(messages), len(want))
-	}
-	for s, msg := range want {
-		if got := s.Message(); got != msg {
-			t.Errorf("Status(%d).Message() = %q, want %q", s, got, msg)
-		}
-		if valid := strings.HasPrefix(msg, "【有效请求】"); s.Valid() != valid {
-			t.Errorf("Status(%d).Valid() = %v, want %v", s, s.Valid(), valid)
-		}
 	}
 }
 

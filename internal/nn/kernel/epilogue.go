@@ -91,13 +91,9 @@ func (e *Epilogue) rowAct(row []float32, c0 int) {
 	case ActPrelu:
 		preluRow(row, e.PreluAlpha[c0:c0+len(row)])
 	case ActSigmoid:
-		for i, v := range row {
-			row[i] = sigmoidf(v)
-		}
+		sigmoidRow(row)
 	case ActTanh:
-		for i, v := range row {
-			row[i] = tanhf(v)
-		}
+		tanhRow(row)
 	default:
 		for i, v := range row {
 			row[i] = e.act(v, c0+i)
