@@ -6,42 +6,71 @@
 #
 # Usage: bench/cert.sh            (from the repository root)
 #   N=100000 bench/cert.sh        smaller run
-#   PG=postgres://…  bench/cert.sh another PostgreSQL (default: local test db)
-#   PG= bench/cert.sh             SQLite only
-# Needs: go, and psql for the PostgreSQL part (a schema zheng_bench is
-# created, replaced on every run).
+#   BACKENDS=sqlite bench/cert.sh SQLite only
+#   PG_BASE=postgres://…          another PostgreSQL server (default: local)
+#   PG_DB=zheng_bench             database for the PostgreSQL run (dropped and
+#                                 recreated while connected to "test")
+#   WORK=DIR KEEP=1               keep the scratch directory (default: removed)
+#   WORK=DIR REUSE=1              time lookups on stores already imported
+#                                 into DIR (by this script or bench/http.sh,
+#                                 which share the layout)
+# Needs: go, and psql for the PostgreSQL part.
 set -euo pipefail
 
 N=${N:-1000000}
 SEED=${SEED:-1}
 QUERIES=${QUERIES:-2000}
-PG=${PG-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+BACKENDS=${BACKENDS:-sqlite postgres}
+PG_BASE=${PG_BASE:-postgres://postgres@127.0.0.1:5432}
+PG_DB=${PG_DB:-zheng_bench}
 WORK=${WORK:-$(mktemp -d)}
-SAMPLE=$(( N < 100000 ? N : 100000 ))
+KEEP=${KEEP:-0}
+REUSE=${REUSE:-0}
+SAMPLE=$((N < 100000 ? N : 100000))
+
+mkdir -p "$WORK"
+cleanup() { if [ "$KEEP" != 1 ]; then rm -rf "$WORK"; fi; }
+trap cleanup EXIT
 
 echo "# zheng certificate benchmark: N=$N seed=$SEED queries=$QUERIES"
 echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
-echo "# work dir: $WORK"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 go build -o "$WORK/zheng" ./cmd/zheng
 Z="$WORK/zheng"
 
-echo; echo "## generate"
-/usr/bin/time -f "gen: %e s wall, %M KB max RSS" "$Z" cert gen --count "$N" --seed "$SEED" --out "$WORK/certs.jsonl"
+if [ ! -s "$WORK/certs.jsonl" ]; then
+	echo; echo "## generate"
+	/usr/bin/time -f "gen: %e s wall, %M KB max RSS" "$Z" cert gen --count "$N" --seed "$SEED" --out "$WORK/certs.jsonl"
+fi
 ls -l "$WORK/certs.jsonl" | awk '{printf "file: %.0f MB\n", $5/1e6}'
 
-echo; echo "## SQLite"
-rm -rf "$WORK/data"
-/usr/bin/time -f "import: %e s wall, %U s user, %S s sys, %M KB max RSS" "$Z" cert import --data-dir "$WORK/data" "$WORK/certs.jsonl"
-ls -l "$WORK/data/zheng.db" | awk '{printf "database: %.0f MB\n", $5/1e6}'
-"$Z" cert bench --data-dir "$WORK/data" --seed "$SEED" --sample "$SAMPLE" --queries "$QUERIES"
-
-if [ -n "$PG" ]; then
-	echo; echo "## PostgreSQL"
-	psql "$PG" -qc 'DROP SCHEMA IF EXISTS zheng_bench CASCADE' -c 'CREATE SCHEMA zheng_bench'
-	case "$PG" in *\?*) DSN="$PG&search_path=zheng_bench" ;; *) DSN="$PG?search_path=zheng_bench" ;; esac
-	/usr/bin/time -f "import: %e s wall, %U s user, %S s sys, %M KB max RSS" "$Z" cert import --db "$DSN" "$WORK/certs.jsonl"
-	psql "$PG" -Atc "SELECT 'database: ' || pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'zheng_bench' AND c.relkind = 'r'"
-	psql "$PG" -qc 'ANALYZE zheng_bench.cert_records, zheng_bench.cert_names, zheng_bench.cert_codes'
-	"$Z" cert bench --db "$DSN" --seed "$SEED" --sample "$SAMPLE" --queries "$QUERIES"
-fi
+for backend in $BACKENDS; do
+	case $backend in
+	sqlite) db=(--data-dir "$WORK/sqlite") ;;
+	postgres) db=(--data-dir "$WORK/pgdata" --db "$PG_BASE/$PG_DB?sslmode=disable") ;;
+	*) echo "unknown backend $backend" >&2; exit 2 ;;
+	esac
+	echo; echo "## $backend"
+	if [ "$REUSE" = 1 ] && [ -e "$WORK/imported-$backend" ]; then
+		echo "reusing the imported store"
+	else
+		case $backend in
+		sqlite) rm -rf "$WORK/sqlite" ;;
+		postgres) psql "$PG_BASE/test?sslmode=disable" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" ;;
+		esac
+		echo "load average before import: $(cut -d' ' -f1-3 /proc/loadavg)"
+		/usr/bin/time -f "import: %e s wall, %U s user, %S s sys, %M KB max RSS" "$Z" cert import "${db[@]}" "$WORK/certs.jsonl"
+		echo "load average after import: $(cut -d' ' -f1-3 /proc/loadavg)"
+		touch "$WORK/imported-$backend"
+	fi
+	case $backend in
+	sqlite) ls -l "$WORK/sqlite/zheng.db" | awk '{printf "database: %.0f MB\n", $5/1e6}' ;;
+	postgres)
+		psql "$PG_BASE/$PG_DB?sslmode=disable" -Atc "SELECT 'database: ' || pg_size_pretty(pg_database_size(current_database()))"
+		psql "$PG_BASE/$PG_DB?sslmode=disable" -qc 'ANALYZE'
+		;;
+	esac
+	"$Z" cert bench "${db[@]}" --seed "$SEED" --sample "$SAMPLE" --queries "$QUERIES"
+	echo "load average after lookups: $(cut -d' ' -f1-3 /proc/loadavg)"
+done

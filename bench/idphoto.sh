@@ -4,9 +4,11 @@
 # run time, never committed): a 1200×1600 JPEG (hivision_test0.jpg scaled
 # up) and a 22-megapixel JPEG (liying_test1.jpg) to 一寸.
 #
-#   BenchmarkMake            one photo at a time: ns/op, p50-ms, per-stage ms
-#   BenchmarkMakeParallel    4 requests in flight: photos/s, peak RSS (then
-#                            again for 22 MP under GOMEMLIMIT)
+#   BenchmarkMake            one photo at a time: ns/op, p50-ms, per-stage ms,
+#                            cpu-ms/op (CPU time per photo, all threads)
+#   BenchmarkMakeParallel    4 requests in flight: photos/s, cpu-ms/photo,
+#                            peak RSS (then again for 22 MP under
+#                            GOMEMLIMIT, as serve --memory-limit sets it)
 #   BenchmarkPipelineFakes   everything but the networks, synthetic input
 #
 # Each parallel case runs in its own process so its peak RSS is its own.

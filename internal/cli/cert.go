@@ -121,7 +121,7 @@ The exit status is 1 if any line was rejected.`,
 			defer s.Close()
 			// An import allocates a few hundred short-lived objects per
 			// record; collecting less often saves a large share of the CPU
-			// for a bounded amount of memory (batches are a few MB).
+			// for a bounded amount of memory (a batch is some tens of MB).
 			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			var total importer.Summary
 			start := time.Now()

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -203,6 +204,36 @@ type storeFlags struct {
 func (s *storeFlags) register(fs *flag.FlagSet, env *Env) {
 	fs.StringVar(&s.DataDir, "data-dir", envDefault(env, "ZHENG_DATA_DIR", "./data"),
 		"directory for the SQLite database, generated files and keys (env ZHENG_DATA_DIR)")
-	fs.StringVar(&s.DB, "db", env.Getenv("ZHENG_DB"),
+	// The flag is registered while s.DB is empty, so --help shows no
+	// default (a PostgreSQL URL may hold a password); the environment's
+	// value is filled in afterwards, and --db overrides it when parsed.
+	fs.Var(dbValue{&s.DB}, "db",
 		"database: empty = SQLite file in the data dir, or a postgres:// URL (env ZHENG_DB)")
+	s.DB = env.Getenv("ZHENG_DB")
+}
+
+// dbValue is the --db flag; it prints a URL's password as "xxxxx" so that
+// nothing echoing flag values leaks it.
+type dbValue struct{ p *string }
+
+func (v dbValue) Set(s string) error { *v.p = s; return nil }
+
+func (v dbValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return redactURL(*v.p)
+}
+
+// redactURL hides the password of a URL; other strings are returned as
+// they are.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); !ok {
+		return s
+	}
+	return u.Redacted()
 }

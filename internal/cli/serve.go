@@ -30,6 +30,10 @@ type serveApp struct {
 	// spend, usage records). Nil leaves routes open.
 	gate func(product string, h http.Handler) http.Handler
 
+	// demoCode is the demo app's AppCode when this start created it; the
+	// banner's examples then carry it, otherwise they read $ZHENG_APPCODE.
+	demoCode string
+
 	closers []func() error
 	// banner functions get the base URL the server answers on and return
 	// lines to print once it listens (credentials, curl examples).
@@ -43,6 +47,24 @@ func (a *serveApp) handle(product, pattern string, h http.Handler) {
 	}
 	a.srv.Handle(pattern, h)
 }
+
+// exampleAuth returns the curl arguments that authenticate a banner
+// example, with a trailing space: none when the gateway is off, the demo
+// app's AppCode on the start that created it, else the AppCode the
+// operator exports as ZHENG_APPCODE (the gateway's banner says so).
+func (a *serveApp) exampleAuth() string {
+	switch {
+	case a.gate == nil:
+		return ""
+	case a.demoCode != "":
+		return "-H 'X-Apig-AppCode: " + a.demoCode + "' "
+	}
+	return `-H "X-Apig-AppCode: $` + appCodeVar + `" `
+}
+
+// appCodeVar is the shell variable the banner's examples read an AppCode
+// from when the server did not just create one.
+const appCodeVar = "ZHENG_APPCODE"
 
 // handleOpen registers a route that needs no credentials (docs, files).
 func (a *serveApp) handleOpen(pattern string, h http.Handler) { a.srv.Handle(pattern, h) }

@@ -49,25 +49,25 @@ func setupCert(ctx context.Context, a *serveApp, f *certServeFlags) error {
 	handle := func(pattern string, h http.Handler) { a.handle("cert", pattern, h) }
 	jumei.New(svc, a.log).Install(handle)
 	qcc.New(svc, a.log).Install(handle)
-	gated := a.gate != nil
-	a.banner = append(a.banner, func(base string) []string { return certExamples(base, gated) })
+	a.banner = append(a.banner, func(base string) []string { return certExamples(base, a.exampleAuth()) })
 	return nil
 }
 
 // certExamples are the start-up banner's ready-to-paste requests, one per
-// dialect; both find a certificate of the demo data. Behind the gateway
-// they need the caller's credentials, which the gateway's banner shows.
-func certExamples(base string, gated bool) []string {
-	var note []string
-	if gated {
-		note = []string{"", "Certificate searches (add an app's credentials, e.g. -H 'X-Apig-AppCode: …', as shown above):"}
-	} else {
-		note = []string{"", "Certificate searches (open: no gateway):"}
+// dialect; both find certificates of the demo data. auth is what
+// authenticates them (empty when the gateway is off). Without the gateway
+// the 企查查 route still wants a key, and any value passes.
+func certExamples(base, auth string) []string {
+	key := ""
+	if auth == "" {
+		key = "-d key=demo "
 	}
-	return append(note,
+	return []string{
+		"",
+		"Certificates:",
 		"  聚美智数 dialect:",
-		fmt.Sprintf("    curl -s %s/enterprise/certificate/list --data-urlencode 'keyword=阿里巴巴' -d pageSize=5", base),
+		fmt.Sprintf("    curl -s %s%s/enterprise/certificate/list --data-urlencode 'keyword=阿里巴巴' -d pageSize=5", auth, base),
 		"  企查查 dialect:",
-		fmt.Sprintf("    curl -s -G %s/api/yj/ECICertification/SearchCertification -d key=demo --data-urlencode 'searchKey=企查查科技有限公司'", base),
-	)
+		fmt.Sprintf("    curl -s -G %s%s/api/yj/ECICertification/SearchCertification %s--data-urlencode 'searchKey=企查查科技有限公司'", auth, base, key),
+	}
 }

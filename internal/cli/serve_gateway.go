@@ -7,7 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -29,6 +31,7 @@ type gatewayServeFlags struct {
 	noAuth     bool
 	demoApp    bool
 	lease      int
+	pprofAddr  string
 }
 
 func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
@@ -49,6 +52,8 @@ func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
 		"calls of a package reserved per database write, per app and product; 1 writes every call; more serve calls\n"+
 			"from memory: exact, but up to this many unserved calls are lost if the server crashes (env ZHENG_SPEND_LEASE)")
 	fs.BoolVar(&f.demoApp, "demo-app", true, "create a demo app with a package for every product on first start")
+	fs.StringVar(&f.pprofAddr, "pprof", "",
+		"FOR PROFILING: serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (measuring the gateway's cost)")
 	fs.BoolVar(&f.noAuth, "no-auth", false,
 		"FOR BENCHMARKING ONLY: turn the gateway off; every route is open and free")
 }
@@ -115,6 +120,11 @@ func billingRules() map[string]gateway.Rule {
 
 // setupGateway opens the gateway's store and sets a.gate.
 func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error {
+	if f.pprofAddr != "" {
+		if err := servePprof(a, f.pprofAddr); err != nil {
+			return err
+		}
+	}
 	if f.noAuth {
 		a.log.Warn("gateway off (--no-auth): every route is open and free; use this only for benchmarks")
 		return nil
@@ -166,20 +176,68 @@ func setupGateway(ctx context.Context, a *serveApp, f *gatewayServeFlags) error 
 	if token := orEnv(a.env, f.adminToken, "ZHENG_ADMIN_TOKEN"); token != "" {
 		a.handleOpen("/admin/v1/", gateway.AdminHandler(gw.Apps(), token, a.log))
 	}
-	if f.demoApp {
-		lines, err := demoApp(ctx, st, gw.Apps())
-		if err != nil {
-			return err
-		}
-		a.banner = append(a.banner, lines)
+	if !f.demoApp {
+		a.banner = append(a.banner, func(base string) []string { return laterBanner(a, "", base) })
+		return nil
 	}
+	lines, err := demoApp(ctx, a, st, gw.Apps())
+	if err != nil {
+		return err
+	}
+	a.banner = append(a.banner, lines)
+	return nil
+}
+
+// laterBanner is the banner of a start that did not create the demo app
+// (id, if known): where credentials come from, and examples reading them
+// from the environment.
+func laterBanner(a *serveApp, id string, base string) []string {
+	var lines []string
+	if id != "" {
+		lines = append(lines, "",
+			"Gateway: the demo app "+id+" was created on the first start; its AppSecret is not stored in clear",
+			"and cannot be shown again. New credentials: zheng app rotate-secret "+id+"   or   zheng app add-appcode "+id)
+	} else {
+		lines = append(lines, "", "Gateway: create an app and its credentials with: zheng app create --name NAME --package cert=1000")
+	}
+	return append(lines,
+		"List apps with: zheng app list. The examples below read an AppCode of your app from the environment:",
+		"  export "+appCodeVar+"=<AppCode>",
+		"Your packages and remaining calls:",
+		"  curl -s "+a.exampleAuth()+base+"/v1/account/usage",
+	)
+}
+
+// servePprof serves the runtime profiles on addr, a loopback address, until
+// the app closes; profiles of the whole server under load (gateway on and
+// off) are how bench/gateway.md's costs were found.
+func servePprof(a *serveApp, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return usagef("--pprof %q: want a loopback address such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.onClose(srv.Close)
+	a.log.Warn("pprof on", "addr", ln.Addr().String())
 	return nil
 }
 
 // demoApp creates the demo app on the first start of a store (a claim in
 // gw_meta makes that once even with several servers) and returns the
-// banner showing its credentials, or where to get new ones later.
-func demoApp(ctx context.Context, st *sqlstore.Store, apps *gateway.Apps) (func(string) []string, error) {
+// banner showing its credentials, or where to get new ones later. On the
+// start that creates it, a.demoCode makes every product's examples carry
+// its AppCode.
+func demoApp(ctx context.Context, a *serveApp, st *sqlstore.Store, apps *gateway.Apps) (func(string) []string, error) {
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	claim := "claim-" + hex.EncodeToString(nonce[:])
@@ -188,15 +246,7 @@ func demoApp(ctx context.Context, st *sqlstore.Store, apps *gateway.Apps) (func(
 		return nil, fmt.Errorf("demo app: %w", err)
 	}
 	if got != claim {
-		id := got
-		return func(string) []string {
-			return []string{
-				"",
-				"Gateway: the demo app " + id + " was created on the first start; its AppSecret is not stored in clear",
-				"and cannot be shown again. New credentials: zheng app rotate-secret " + id + "   or   zheng app add-appcode " + id,
-				"List apps with: zheng app list",
-			}
-		}, nil
+		return func(base string) []string { return laterBanner(a, got, base) }, nil
 	}
 	c, err := apps.Create(ctx, gateway.NewApp{Name: "demo", Packages: []gateway.PackageSpec{
 		{Product: "cert", Calls: 10000},
@@ -209,24 +259,25 @@ func demoApp(ctx context.Context, st *sqlstore.Store, apps *gateway.Apps) (func(
 	if err := st.SetMeta(ctx, "demo_app", c.AppID); err != nil {
 		return nil, fmt.Errorf("demo app: %w", err)
 	}
+	a.demoCode = string(c.AppCodes[0])
 	return func(base string) []string {
-		code := string(c.AppCodes[0])
 		key, secret := c.AppKey, string(c.AppSecret)
 		return []string{
 			"",
 			"Demo app created (shown once; the secret cannot be shown again):",
 			"  AppID     " + c.AppID,
-			"  AppCode   " + code,
+			"  AppCode   " + a.demoCode,
 			"  AppKey    " + key,
 			"  AppSecret " + secret,
 			"  Packages  cert 10000 calls, idphoto 1000 calls, valid one year",
 			"",
-			"Try it:",
-			"  curl -s -H 'X-Apig-AppCode: " + code + "' " + base + "/v1/account/usage",
-			"  curl -s -H 'X-Apig-AppCode: " + code + "' " + base + "/enterprise/certificate/list --data-urlencode 'keyword=阿里巴巴' -d pageSize=5",
+			"Try it with the demo app's credentials. Its packages and remaining calls:",
+			"  curl -s " + a.exampleAuth() + base + "/v1/account/usage",
+			"The 企查查 scheme (key, and a Token made of key, Timespan and AppSecret):",
+			"  ts=$(date +%s); tok=$(printf '%s' \"" + key + "${ts}" + secret + "\" | md5sum | cut -c1-32 | tr a-f A-F); " +
+				"curl -s -G -H \"Timespan: $ts\" -H \"Token: $tok\" " + base + "/api/yj/ECICertification/SearchCertification -d key=" + key + " --data-urlencode 'searchKey=企查查科技有限公司'",
+			"Signed requests (SDK-HMAC-SHA256) through the CLI:",
 			"  zheng call cert list --keyword 阿里巴巴 --base-url " + base + " --appkey " + key + " --appsecret " + secret,
-			"  ts=$(date +%s); tok=$(printf '%s' \"" + key + "${ts}" + secret + "\" | md5sum | cut -c1-32 | tr a-f A-F)",
-			"  curl -s -G -H \"Timespan: $ts\" -H \"Token: $tok\" " + base + "/api/yj/ECICertification/SearchCertification -d key=" + key + " --data-urlencode 'searchKey=企查查科技有限公司'",
 		}
 	}, nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -105,9 +104,12 @@ func setupIDPhoto(ctx context.Context, a *serveApp, f *idphotoServeFlags) error 
 	a.handle("idphoto", "POST /idphoto/make", http.HandlerFunc(h.Make))
 	a.handle("idphoto", "GET /idphoto/specs", http.HandlerFunc(h.Specs))
 	a.banner = append(a.banner, func(baseURL string) []string {
+		auth := a.exampleAuth()
 		return []string{
-			"ID photos: POST " + baseURL + "/idphoto/make (spec catalogue: GET " + baseURL + "/idphoto/specs)",
-			fmt.Sprintf("  curl -F file=@portrait.jpg -F spec=一寸 -F bgColor=blue %s/idphoto/make", baseURL),
+			"",
+			"ID photos: the spec catalogue, then a photo from a portrait of yours (portrait.jpg):",
+			"  curl -s " + auth + baseURL + "/idphoto/specs",
+			"  curl -s " + auth + "-F file=@portrait.jpg -F spec=一寸 -F bgColor=blue " + baseURL + "/idphoto/make",
 		}
 	})
 	return nil

@@ -125,7 +125,9 @@ func BenchmarkMakeParallel(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			data := benchInput(b, tc.file, tc.w, tc.h)
-			m := benchMaker(b, 0)
+			// BENCH_WORKERS compares pool sizes (default: one per core).
+			workers, _ := strconv.Atoi(os.Getenv("BENCH_WORKERS"))
+			m := benchMaker(b, workers)
 			var done atomic.Int64
 			b.SetParallelism((4 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			start, cpu0 := time.Now(), cpuSeconds()

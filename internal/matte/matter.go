@@ -164,30 +164,10 @@ func (m *Matter) fields(src, pha, fgr *plane) *plane {
 		q[4], q[5], q[6] = cr*p, cg*p, cb*p
 		q[7], q[8], q[9], q[10], q[11], q[12] = cr*cr, cr*cg, cr*cb, cg*cg, cg*cb, cb*cb
 	}
-	mean := st.boxBlur(r)
+	mean := st.boxBlur(r, m.opt.Threads)
 	ab := newPlane(src.w, src.h, 4)
-	for i := range n {
-		q := mean.pix[13*i : 13*i+13]
-		mr, mg, mb, mp := float64(q[0]), float64(q[1]), float64(q[2]), float64(q[3])
-		// Covariance of the guide (regularised) and its covariance with p.
-		srr := float64(q[7]) - mr*mr + eps
-		srg := float64(q[8]) - mr*mg
-		srb := float64(q[9]) - mr*mb
-		sgg := float64(q[10]) - mg*mg + eps
-		sgb := float64(q[11]) - mg*mb
-		sbb := float64(q[12]) - mb*mb + eps
-		cr, cg, cb := float64(q[4])-mr*mp, float64(q[5])-mg*mp, float64(q[6])-mb*mp
-		// Solve the symmetric 3×3 system by its adjugate.
-		i00, i01, i02 := sgg*sbb-sgb*sgb, srb*sgb-srg*sbb, srg*sgb-srb*sgg
-		i11, i12, i22 := srr*sbb-srb*srb, srg*srb-srr*sgb, srr*sgg-srg*srg
-		det := srr*i00 + srg*i01 + srb*i02
-		ar := (i00*cr + i01*cg + i02*cb) / det
-		ag := (i01*cr + i11*cg + i12*cb) / det
-		abl := (i02*cr + i12*cg + i22*cb) / det
-		o := ab.pix[4*i : 4*i+4]
-		o[0], o[1], o[2], o[3] = float32(ar), float32(ag), float32(abl), float32(mp-ar*mr-ag*mg-abl*mb)
-	}
-	ab = ab.boxBlur(r)
+	parallel(n, m.opt.Threads, func(lo, hi int) { solveFields(mean, ab, eps, lo, hi) })
+	ab = ab.boxBlur(r, m.opt.Threads)
 
 	// Background: mean colour of the (1-alpha)-weighted pixels around each
 	// point, over a window wide enough to reach past hair into clean
@@ -197,7 +177,7 @@ func (m *Matter) fields(src, pha, fgr *plane) *plane {
 		w := 1 - pha.pix[i]
 		bg.pix[4*i], bg.pix[4*i+1], bg.pix[4*i+2], bg.pix[4*i+3] = w*src.pix[3*i], w*src.pix[3*i+1], w*src.pix[3*i+2], w
 	}
-	bg = bg.boxBlur(max(src.w, src.h) / 24)
+	bg = bg.boxBlur(max(src.w, src.h)/24, m.opt.Threads)
 	out := newPlane(src.w, src.h, nFields)
 	for i := range n {
 		o := out.pix[nFields*i : nFields*i+nFields]
@@ -313,4 +293,30 @@ func clamp8(v float32) uint8 {
 		return 255
 	}
 	return uint8(i)
+}
+
+// solveFields solves the colour guided filter's 3×3 system for pixels
+// [lo, hi) from the window means in mean, writing a (3) and b into ab.
+func solveFields(mean, ab *plane, eps float64, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		q := mean.pix[13*i : 13*i+13]
+		mr, mg, mb, mp := float64(q[0]), float64(q[1]), float64(q[2]), float64(q[3])
+		// Covariance of the guide (regularised) and its covariance with p.
+		srr := float64(q[7]) - mr*mr + eps
+		srg := float64(q[8]) - mr*mg
+		srb := float64(q[9]) - mr*mb
+		sgg := float64(q[10]) - mg*mg + eps
+		sgb := float64(q[11]) - mg*mb
+		sbb := float64(q[12]) - mb*mb + eps
+		cr, cg, cb := float64(q[4])-mr*mp, float64(q[5])-mg*mp, float64(q[6])-mb*mp
+		// Solve the symmetric 3×3 system by its adjugate.
+		i00, i01, i02 := sgg*sbb-sgb*sgb, srb*sgb-srg*sbb, srg*sgb-srb*sgg
+		i11, i12, i22 := srr*sbb-srb*srb, srg*srb-srr*sgb, srr*sgg-srg*srg
+		det := srr*i00 + srg*i01 + srb*i02
+		ar := (i00*cr + i01*cg + i02*cb) / det
+		ag := (i01*cr + i11*cg + i12*cb) / det
+		abl := (i02*cr + i12*cg + i22*cb) / det
+		o := ab.pix[4*i : 4*i+4]
+		o[0], o[1], o[2], o[3] = float32(ar), float32(ag), float32(abl), float32(mp-ar*mr-ag*mg-abl*mb)
+	}
 }

@@ -225,7 +225,7 @@ func TestReaders(t *testing.T) {
 func TestBoxBlur(t *testing.T) {
 	p := newPlane(7, 5, 1)
 	p.pix[2*7+3] = 9 // one spike in the middle
-	b := p.boxBlur(1)
+	b := p.boxBlur(1, 2)
 	var sum float32
 	for _, v := range b.pix {
 		sum += v

@@ -2,6 +2,7 @@ package matte
 
 import (
 	"image"
+	"sync"
 
 	"github.com/zhengapi/zheng/internal/imageio"
 )
@@ -66,64 +67,83 @@ func tap(d, scale float32, n int) axisTap {
 }
 
 // boxBlur returns the mean of each channel over a (2r+1)² window, with the
-// window clipped at the borders (running sums: O(1) per pixel).
-func (p *plane) boxBlur(r int) *plane {
+// window clipped at the borders (running sums: O(1) per pixel), with up
+// to threads goroutines.
+func (p *plane) boxBlur(r, threads int) *plane {
 	tmp := newPlane(p.w, p.h, p.c)
 	out := newPlane(p.w, p.h, p.c)
-	blur1D(p.pix, tmp.pix, p.w, p.h, p.c, r, true)
-	blur1D(tmp.pix, out.pix, p.w, p.h, p.c, r, false)
+	parallel(p.h, threads, func(lo, hi int) { blurRows(p.pix, tmp.pix, p.w, p.c, r, lo, hi) })
+	parallel(p.w*p.c, threads, func(lo, hi int) { blurCols(tmp.pix, out.pix, p.w, p.h, p.c, r, lo, hi) })
 	return out
 }
 
-// blur1D box-filters along rows (horiz) or columns.
-func blur1D(src, dst []float32, w, h, c, r int, horiz bool) {
-	if !horiz {
-		blurCols(src, dst, w, h, c, r)
+// parallel splits [0, n) into up to threads contiguous parts (none smaller
+// than a few thousand items) and runs f on each at once.
+func parallel(n, threads int, f func(lo, hi int)) {
+	workers := max(1, min(threads, n/2048))
+	if workers == 1 {
+		f(0, n)
 		return
 	}
-	n, lines, step, lineStep := w, h, c, w*c
-	for l := range lines {
-		base := l * lineStep
-		for ch := range c {
-			var sum float32
-			lo, hi := 0, -1 // current window [lo, hi]
-			for i := range n {
-				for hi < min(i+r, n-1) {
-					hi++
-					sum += src[base+hi*step+ch]
+	var wg sync.WaitGroup
+	for wk := range workers {
+		wg.Go(func() { f(wk*n/workers, (wk+1)*n/workers) })
+	}
+	wg.Wait()
+}
+
+// blurRows box-filters rows [y0, y1) of a w-pixel, c-channel image along
+// the row, all channels at once.
+func blurRows(src, dst []float32, w, c, r, y0, y1 int) {
+	sum := make([]float32, c)
+	for y := y0; y < y1; y++ {
+		line, out := src[y*w*c:(y+1)*w*c], dst[y*w*c:(y+1)*w*c]
+		clear(sum)
+		lo, hi := 0, -1 // current window [lo, hi]
+		for i := range w {
+			for hi < min(i+r, w-1) {
+				hi++
+				for ch, v := range line[hi*c : hi*c+c] {
+					sum[ch] += v
 				}
-				for lo < i-r {
-					sum -= src[base+lo*step+ch]
-					lo++
+			}
+			for lo < i-r {
+				for ch, v := range line[lo*c : lo*c+c] {
+					sum[ch] -= v
 				}
-				dst[base+i*step+ch] = sum / float32(hi-lo+1)
+				lo++
+			}
+			cnt := float32(hi - lo + 1)
+			for ch, v := range sum {
+				out[i*c+ch] = v / cnt
 			}
 		}
 	}
 }
 
-// blurCols is blur1D down the columns, a whole row at a time: the running
-// sum is a row vector, so memory is read in order (a column walk over a
-// 13-channel plane misses the cache on every step).
-func blurCols(src, dst []float32, w, h, c, r int) {
+// blurCols box-filters down the columns, for the values [j0, j1) of each
+// row, a whole row at a time: the running sum is a row vector, so memory
+// is read in order (a column walk over a 13-channel plane misses the cache
+// on every step).
+func blurCols(src, dst []float32, w, h, c, r, j0, j1 int) {
 	n := w * c
-	sum := make([]float32, n)
+	sum := make([]float32, j1-j0)
 	lo, hi := 0, -1 // current window of rows [lo, hi]
 	for i := range h {
 		for hi < min(i+r, h-1) {
 			hi++
-			for j, v := range src[hi*n : (hi+1)*n] {
+			for j, v := range src[hi*n+j0 : hi*n+j1] {
 				sum[j] += v
 			}
 		}
 		for lo < i-r {
-			for j, v := range src[lo*n : (lo+1)*n] {
+			for j, v := range src[lo*n+j0 : lo*n+j1] {
 				sum[j] -= v
 			}
 			lo++
 		}
 		cnt := float32(hi - lo + 1)
-		out := dst[i*n : (i+1)*n]
+		out := dst[i*n+j0 : i*n+j1]
 		for j, v := range sum {
 			out[j] = v / cnt
 		}

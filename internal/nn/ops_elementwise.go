@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/zhengapi/zheng/internal/nn/kernel"
 )
 
 // broadcastShape returns the NumPy-style broadcast of two shapes.
@@ -129,19 +131,13 @@ func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 		a, b = a[:n], b[:n]
 		switch code {
 		case binAdd:
-			for i := range dst {
-				dst[i] = a[i] + b[i]
-			}
+			kernel.Add(dst, a, b)
 			return
 		case binSub:
-			for i := range dst {
-				dst[i] = a[i] - b[i]
-			}
+			kernel.Sub(dst, a, b)
 			return
 		case binMul:
-			for i := range dst {
-				dst[i] = a[i] * b[i]
-			}
+			kernel.Mul(dst, a, b)
 			return
 		case binDiv:
 			for i := range dst {
@@ -193,15 +189,11 @@ func applyBin(code binCode, dst, a, b []float32, as, bs int) {
 				dst[i] = a[i] * y
 			}
 			return
-		case binMax:
-			for i, x := range a {
-				dst[i] = max(x, y)
-			}
+		case binMax: // clip_by_value at full resolution: vector loops
+			kernel.Clamp(dst, a, y, float32(math.Inf(1)))
 			return
 		case binMin:
-			for i, x := range a {
-				dst[i] = min(x, y)
-			}
+			kernel.Clamp(dst, a, float32(math.Inf(-1)), y)
 			return
 		}
 	}
@@ -373,24 +365,17 @@ func applyUnary(code unaryCode, dst, src []float32) {
 	src = src[:len(dst)]
 	switch code {
 	case unRelu:
-		// Clearing negative values through the sign bit is branch-free: signs
-		// of activations are random, and a mispredicted branch per element
-		// costs several times the arithmetic.
-		for i, x := range src {
-			dst[i] = relu(x)
-		}
+		// Vector min/max: branch-free (activation signs are random, so a
+		// branch per element mispredicts) and 8 lanes at a time.
+		kernel.Clamp(dst, src, 0, float32(math.Inf(1)))
 	case unRelu6:
-		for i, x := range src {
-			dst[i] = min(relu(x), 6)
-		}
+		kernel.Clamp(dst, src, 0, 6)
 	case unSigmoid:
-		for i, x := range src {
-			dst[i] = sigmoid(x)
-		}
+		copy(dst, src)
+		kernel.Sigmoid(dst)
 	case unTanh:
-		for i, x := range src {
-			dst[i] = float32(math.Tanh(float64(x)))
-		}
+		copy(dst, src)
+		kernel.Tanh(dst)
 	case unSquare:
 		for i, x := range src {
 			dst[i] = x * x

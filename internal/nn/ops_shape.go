@@ -331,6 +331,16 @@ type sliceSpec struct {
 	begin, stride, size []int
 }
 
+// whole reports whether the box is all of a tensor of shape inShape.
+func (s *sliceSpec) whole(inShape []int) bool {
+	for d, n := range inShape {
+		if s.begin[d] != 0 || s.stride[d] != 1 || s.size[d] != n {
+			return false
+		}
+	}
+	return true
+}
+
 // gather copies the box out of src (shape inShape) into dst, one innermost
 // run at a time.
 func (s *sliceSpec) gather(dst, src []float32, inShape []int) {
@@ -409,6 +419,11 @@ func prepareSlice(n *node, in []*tval) (*prep, error) {
 }
 
 func slicePrep(x *tval, s *sliceSpec, outShape []int) *prep {
+	if s.whole(x.shape) {
+		// The box is the whole tensor (rvm slices its full-resolution
+		// decoder features this way): share the storage, do not copy it.
+		return aliasPrep(x, outShape)
+	}
 	inShape := x.shape
 	run := func(in, out []*tval, _ int) { s.gather(out[0].data, in[0].data, inShape) }
 	return &prep{outs: []*tval{{shape: outShape, dt: x.dt}}, run: run}

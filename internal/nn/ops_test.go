@@ -161,6 +161,7 @@ func TestShapeOps(t *testing.T) {
 			want: []*Tensor{tens([]int{2, 3, 2}, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21), tens([]int{2, 3, 2}, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23)}},
 		{name: "SplitV with -1", op: "SplitV", attrs: attrs{"num_split": aI(2)}, ins: []in{dyn([]int{1, 4}, 1, 2, 3, 4), icst([]int{2}, 1, -1), icst([]int{}, 1)},
 			want: []*Tensor{tens([]int{1, 1}, 1), tens([]int{1, 3}, 2, 3, 4)}},
+		{name: "Slice whole tensor", op: "Slice", ins: []in{dyn(s, x...), icst([]int{3}, 0, 0, 0), icst([]int{3}, -1, 3, -1)}, want: []*Tensor{tens(s, x...)}},
 		{name: "Slice size -1", op: "Slice", ins: []in{dyn(s, x...), icst([]int{3}, 1, 1, 2), icst([]int{3}, 1, -1, 1)}, want: []*Tensor{tens([]int{1, 2, 1}, 18, 22)}},
 		{name: "StridedSlice shrink", op: "StridedSlice", attrs: attrs{"shrink_axis_mask": aI(1)},
 			ins: []in{icst([]int{4}, 1, 2, 3, 4), icst([]int{1}, 1), icst([]int{1}, 2), icst([]int{1}, 1)}, want: []*Tensor{tens([]int{}, 2)}},

@@ -18,7 +18,7 @@ func parallelFor(n, work, threads int, f func(lo, hi int)) {
 		}
 		return
 	}
-	chunk := max(1, n/(threads*4))
+	chunk := max(1, n/(threads*16)) // small, as in kernel.parallel: a preempted worker delays one chunk
 	chunks := (n + chunk - 1) / chunk
 	var next, done atomic.Int64
 	finished := make(chan struct{})

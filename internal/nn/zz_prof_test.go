@@ -15,12 +15,12 @@ func TestZZStepProfile(t *testing.T) {
 	if model == "" {
 		t.Skip()
 	}
-	var w, h, batch int = 256, 256, 1
+	var w, h int = 256, 256
 	var ds float32 = 0.25
 	fmt.Sscanf(os.Getenv("ZZ_SIZE"), "%dx%d", &w, &h)
 	fmt.Sscanf(os.Getenv("ZZ_DS"), "%g", &ds)
 	m, _ := LoadFile(filepath.Join(modelsDir(t), model+".json"))
-	in := benchInputs(t, m, w, h, ds, batch)
+	in := benchInputs(t, m, w, h, ds, 1)
 	feeds := make([]*Tensor, len(m.g.inputs))
 	for i, e := range m.g.inputs {
 		feeds[i] = in[e.key]
@@ -37,36 +37,33 @@ func TestZZStepProfile(t *testing.T) {
 			a.vals[i].data = make([]float32, p.vals[i].size())
 		}
 	}
-	const reps = 5
-	type agg struct{ t [3]time.Duration; n int; fl int64 }
+	type agg struct{ t time.Duration; n int }
 	by := map[string]*agg{}
-	var tot [3]time.Duration
+	var tot time.Duration
 	for si, s := range p.steps {
-		op := m.g.nodes[s.node].op
+		n := m.g.nodes[s.node]
+		op := n.op
 		io := a.steps[si]
 		g := by[op]
 		if g == nil { g = &agg{}; by[op] = g }
 		g.n++
-		for _, th := range []int{1} {
-			best := time.Hour
-			for r := 0; r < reps; r++ {
-				t0 := time.Now()
-				s.run(io[0], io[1], th)
-				best = min(best, time.Since(t0))
-			}
-			g.t[th] += best
-			tot[th] += best
-			if best > 1*time.Millisecond {
-				fmt.Printf("step %3d %-22s %v in %v out %v\n", si, op, best, io[0][0].shape, io[1][0].shape)
-			}
+		best := time.Hour
+		for r := 0; r < 5; r++ {
+			t0 := time.Now()
+			s.run(io[0], io[1], 1)
+			best = min(best, time.Since(t0))
+		}
+		g.t += best
+		tot += best
+		if best > 2*time.Millisecond {
+			fmt.Printf("step %3d %-28s %v in %v out %v\n", si, op, best, io[0][0].shape, io[1][0].shape)
 		}
 	}
 	keys := []string{}
 	for k := range by { keys = append(keys, k) }
-	sort.Slice(keys, func(i, j int) bool { return by[keys[i]].t[1] > by[keys[j]].t[1] })
-	fmt.Printf("total t1 %v\n", tot[1])
-	for _, k := range keys[:10] {
-		g := by[k]
-		fmt.Printf("%-28s n=%3d t1=%9v\n", k, g.n, g.t[1])
+	sort.Slice(keys, func(i, j int) bool { return by[keys[i]].t > by[keys[j]].t })
+	fmt.Printf("total %v\n", tot)
+	for _, k := range keys[:min(10, len(keys))] {
+		fmt.Printf("%-34s n=%3d t=%9v\n", k, by[k].n, by[k].t)
 	}
 }

@@ -368,3 +368,37 @@ func BenchmarkHandler(b *testing.B) {
 		})
 	}
 }
+
+// TestKeyAfterGateway: a request the gateway authenticated by AppCode or
+// signature carries its app and needs no key; an unauthenticated one
+// (no gateway, --no-auth) still does.
+func TestKeyAfterGateway(t *testing.T) {
+	tests := []struct {
+		name   string
+		target string
+		appID  string
+		want   Status
+	}{
+		{"authenticated search, no key", searchPath + "searchKey=企查查科技有限公司", "app1", StatusOK},
+		{"authenticated detail, no key", detailPath + "certId=145695151793ad28f7ffd5d8a24cd6191", "app1", StatusOK},
+		{"unauthenticated search, no key", searchPath + "searchKey=企查查科技有限公司", "", StatusKeyInvalid},
+		{"unauthenticated detail, no key", detailPath + "certId=145695151793ad28f7ffd5d8a24cd6191", "", StatusKeyInvalid},
+		{"unauthenticated detail, any key", detailPath + "key=x&certId=145695151793ad28f7ffd5d8a24cd6191", "", StatusOK},
+	}
+	mux := newMux(&fakeSearcher{recs: testRecords()}, discard())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			req = req.WithContext(reqinfo.NewContext(req.Context(), &reqinfo.Info{TaskNo: "1", AppID: tt.appID}))
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			var env Envelope
+			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			if env.Status != tt.want.String() {
+				t.Errorf("Status %s (%s), want %d", env.Status, env.Message, tt.want)
+			}
+		})
+	}
+}

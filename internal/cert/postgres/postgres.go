@@ -9,11 +9,15 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +31,17 @@ import (
 // concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+
+	// grams caches how many names hold each bigram a fuzzy search has
+	// asked about, to pick the rarest ones for the index query. The counts
+	// go stale as certificates are written; that only makes a query pick
+	// a less selective bigram, never changes its answer.
+	gmu   sync.Mutex
+	grams map[string]int
 }
+
+// maxGramCounts bounds the bigram-count cache.
+const maxGramCounts = 1 << 16
 
 var _ cert.Store = (*Store)(nil)
 
@@ -42,7 +56,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, grams: map[string]int{}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", unavailable(err))
@@ -189,13 +203,21 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		// hold only letters and digits, so LIKE needs no escaping.
 		// pg_trgm cannot index a two-character keyword (it has no
 		// trigram), so those use the GIN index over each name's bigrams.
+		//
+		// A longer keyword looks up its two rarest selective bigrams in
+		// the bigram index and checks the candidates: a trigram lookup of a
+		// whole company name also intersects the posting lists of 有限公,
+		// 限公司 and the like, each as long as the table.
 		cond := `fuzzy_key LIKE '%' || $1 || '%'`
 		if utf8.RuneCountInString(m.Key) == 2 {
 			cond = `grams @> ARRAY[$1::text]`
+		} else if gs := s.rareBigrams(ctx, m.Key); len(gs) > 0 {
+			cond = `grams @> $2::text[] AND strpos(fuzzy_key, $1) > 0`
+			args = append(args, gs)
 		}
 		from = `(SELECT rid, MIN(CASE WHEN fuzzy_key = $1 THEN 0 WHEN left(fuzzy_key, char_length($1)) = $1 THEN 1 ELSE 2 END * 1000000 + char_length(fuzzy_key)) AS score
 			FROM cert_names WHERE ` + cond + ` GROUP BY rid)`
-		args = append(args, m.Key)
+		args = append([]any{m.Key}, args...)
 	default:
 		return cert.Page{}, fmt.Errorf("unknown match kind %d", m.Kind)
 	}
@@ -418,6 +440,41 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 		}
 	}
 	return st, nil
+}
+
+// rareBigrams returns the two rarest selective bigrams of a fuzzy key (see
+// cert.SelectiveBigrams), or nil when it has none.
+func (s *Store) rareBigrams(ctx context.Context, key string) []string {
+	gs := cert.SelectiveBigrams(key)
+	if len(gs) <= 2 {
+		return gs
+	}
+	n := make(map[string]int, len(gs))
+	for _, g := range gs {
+		n[g] = s.gramCount(ctx, g)
+	}
+	slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
+	return gs[:2]
+}
+
+// gramCount returns how many names hold bigram g, from the cache or by
+// counting once; on an error it returns a count that sorts last.
+func (s *Store) gramCount(ctx context.Context, g string) int {
+	s.gmu.Lock()
+	n, ok := s.grams[g]
+	s.gmu.Unlock()
+	if ok {
+		return n
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM cert_names WHERE grams @> ARRAY[$1::text]`, g).Scan(&n); err != nil {
+		return math.MaxInt
+	}
+	s.gmu.Lock()
+	if len(s.grams) < maxGramCounts {
+		s.grams[g] = n
+	}
+	s.gmu.Unlock()
+	return n
 }
 
 // bigrams lists the distinct two-character substrings of a fuzzy key.

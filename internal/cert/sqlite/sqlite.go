@@ -10,13 +10,16 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -37,7 +40,17 @@ type Store struct {
 	// as pages are touched, so a server that never imports stays small.
 	wmu sync.Mutex
 	w   *sql.Conn
+
+	// grams caches how many certificates hold each bigram a fuzzy search
+	// has asked about, to pick the rarest ones for the index query. The
+	// counts go stale as certificates are written; that only makes a
+	// query pick a less selective bigram, never changes its answer.
+	gmu   sync.Mutex
+	grams map[string]int
 }
+
+// maxGramCounts bounds the bigram-count cache.
+const maxGramCounts = 1 << 16
 
 // writeCache is the page-cache limit of the writing connection, in KiB.
 const writeCache = 512 << 10
@@ -71,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(5) // four readers and the writer
 	db.SetMaxIdleConns(5)
-	s := &Store{db: db}
+	s := &Store{db: db, grams: map[string]int{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -255,7 +268,7 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		// its closest party.
 		from = `(SELECT n.rid AS rid, MIN(CASE WHEN n.fuzzy_key = ? THEN 0 WHEN substr(n.fuzzy_key, 1, ?) = ? THEN 1 ELSE 2 END * 1000000 + length(n.fuzzy_key)) AS score
 			FROM cert_names n WHERE n.rid IN (SELECT rowid FROM cert_fts WHERE cert_fts MATCH ?) AND instr(n.fuzzy_key, ?) > 0 GROUP BY n.rid)`
-		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, ftsQuery(m.Key), m.Key)
+		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, s.ftsQuery(ctx, m.Key), m.Key)
 	default:
 		return cert.Page{}, fmt.Errorf("unknown match kind %d", m.Kind)
 	}
@@ -294,17 +307,46 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 	return page, nil
 }
 
-// ftsQuery is the full-text query for the candidates of a fuzzy key: all
-// of its selective bigrams, in any order (the names are checked for the
-// whole key afterwards). Only when every bigram is common is it the exact
-// phrase: a phrase over bigrams such as 有限 and 公司 reads posting lists
-// as long as the store.
-func ftsQuery(key string) string {
+// ftsQuery is the full-text query for the candidates of a fuzzy key: the
+// two rarest of its selective bigrams, in any order (the names are checked
+// for the whole key afterwards; two rare bigrams leave few candidates,
+// and every further posting list read costs more than it saves). Only
+// when every bigram is common is it the exact phrase: a query over
+// bigrams such as 有限 and 公司 reads posting lists as long as the store.
+func (s *Store) ftsQuery(ctx context.Context, key string) string {
 	gs := cert.SelectiveBigrams(key)
 	if len(gs) == 0 {
 		return `"` + cert.Bigrams(key) + `"`
 	}
+	if len(gs) > 2 {
+		n := make(map[string]int, len(gs))
+		for _, g := range gs {
+			n[g] = s.gramCount(ctx, g)
+		}
+		slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
+		gs = gs[:2]
+	}
 	return `"` + strings.Join(gs, `" "`) + `"`
+}
+
+// gramCount returns how many certificates hold bigram g, from the cache
+// or by counting once; on an error it returns a count that sorts last.
+func (s *Store) gramCount(ctx context.Context, g string) int {
+	s.gmu.Lock()
+	n, ok := s.grams[g]
+	s.gmu.Unlock()
+	if ok {
+		return n
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cert_fts WHERE cert_fts MATCH ?`, `"`+g+`"`).Scan(&n); err != nil {
+		return math.MaxInt
+	}
+	s.gmu.Lock()
+	if len(s.grams) < maxGramCounts {
+		s.grams[g] = n
+	}
+	s.gmu.Unlock()
+	return n
 }
 
 // gramSep separates the bigram runs of different names in a cert_fts

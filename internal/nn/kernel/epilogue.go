@@ -84,9 +84,10 @@ func (e *Epilogue) rowAct(row []float32, c0 int) {
 			row[i] = min(max(v, 0), 6)
 		}
 	case ActLeakyRelu:
-		a := e.Alpha
 		for i, v := range row {
-			row[i] = negSelect(v, a*v)
+			if v < 0 {
+				row[i] = e.Alpha * v
+			}
 		}
 	case ActPrelu:
 		preluRow(row, e.PreluAlpha[c0:c0+len(row)])
@@ -113,19 +114,14 @@ func (e *Epilogue) rowBiasAct(row []float32, c0 int) {
 	e.rowAct(row, c0)
 }
 
-// negSelect returns neg when v's sign bit is set, else v, without a branch:
-// activation signs are random, so a branch per value mispredicts about half
-// the time (and Go's float min/max carry NaN and zero-sign checks).
-func negSelect(v, neg float32) float32 {
-	bv, bn := math.Float32bits(v), math.Float32bits(neg)
-	m := uint32(int32(bv) >> 31)
-	return math.Float32frombits(bv&^m | bn&m)
-}
-
-// preluRowGo is the portable preluRow, and its tail.
+// preluRowGo is the portable preluRow, and its tail. Scalar Go gains
+// nothing from a branch-free select here (BenchmarkEpilogue): the vector
+// version is the fix.
 func preluRowGo(row, alpha []float32) {
 	alpha = alpha[:len(row)]
 	for i, v := range row {
-		row[i] = negSelect(v, alpha[i]*v)
+		if v < 0 {
+			row[i] = alpha[i] * v
+		}
 	}
 }

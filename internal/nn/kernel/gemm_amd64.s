@@ -20,7 +20,15 @@
 //
 // AVX2 6×16: 12 accumulators, two B loads and six broadcasts per step.
 
-TEXT ·sgemm6x16avx2(SB), NOSPLIT, $0-96
+TEXT ·sgemm6x16avx2(SB), NOSPLIT, $8-96
+	// Treat denormal inputs and results as zero for the call (restored
+	// before returning): a denormal operand costs a microcode assist of
+	// about a hundred cycles per FMA, and recurrent state decays into them.
+	STMXCSR mxcsr-8(SP)
+	MOVL    mxcsr-8(SP), AX
+	ORL     $0x8040, AX
+	MOVL    AX, daz-4(SP)
+	LDMXCSR daz-4(SP)
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
 	MOVQ astep+24(FP), R9
@@ -143,6 +151,7 @@ sgemm6x16avx2done:
 	VMAXPS Y2, Y15, Y15
 	VMINPS Y3, Y15, Y15
 	VMOVUPS Y15, 32(R10)(R8*1)
+	LDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
 
@@ -151,7 +160,15 @@ sgemm6x16avx2done:
 //
 // AVX2 6×8, for a last panel of at most 8 columns.
 
-TEXT ·sgemm6x8avx2(SB), NOSPLIT, $0-96
+TEXT ·sgemm6x8avx2(SB), NOSPLIT, $8-96
+	// Treat denormal inputs and results as zero for the call (restored
+	// before returning): a denormal operand costs a microcode assist of
+	// about a hundred cycles per FMA, and recurrent state decays into them.
+	STMXCSR mxcsr-8(SP)
+	MOVL    mxcsr-8(SP), AX
+	ORL     $0x8040, AX
+	MOVL    AX, daz-4(SP)
+	LDMXCSR daz-4(SP)
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
 	MOVQ astep+24(FP), R9
@@ -236,6 +253,7 @@ sgemm6x8avx2done:
 	VMAXPS Y14, Y5, Y5
 	VMINPS Y15, Y5, Y5
 	VMOVUPS Y5, (R10)(R8*1)
+	LDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
 
@@ -245,7 +263,15 @@ sgemm6x8avx2done:
 // 12×8 with AVX2 instructions: the AVX-512 set's kernel for a last panel
 // of at most 8 columns.
 
-TEXT ·sgemm12x8avx2(SB), NOSPLIT, $0-96
+TEXT ·sgemm12x8avx2(SB), NOSPLIT, $8-96
+	// Treat denormal inputs and results as zero for the call (restored
+	// before returning): a denormal operand costs a microcode assist of
+	// about a hundred cycles per FMA, and recurrent state decays into them.
+	STMXCSR mxcsr-8(SP)
+	MOVL    mxcsr-8(SP), AX
+	ORL     $0x8040, AX
+	MOVL    AX, daz-4(SP)
+	LDMXCSR daz-4(SP)
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
 	MOVQ astep+24(FP), R9
@@ -373,6 +399,7 @@ sgemm12x8avx2done:
 	VMAXPS Y14, Y11, Y11
 	VMINPS Y15, Y11, Y11
 	VMOVUPS Y11, (R12)(R13*1)
+	LDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
 
@@ -381,7 +408,15 @@ sgemm12x8avx2done:
 //
 // AVX-512 12×16: one B load and twelve broadcast FMAs per step.
 
-TEXT ·sgemm12x16avx512(SB), NOSPLIT, $0-96
+TEXT ·sgemm12x16avx512(SB), NOSPLIT, $8-96
+	// Treat denormal inputs and results as zero for the call (restored
+	// before returning): a denormal operand costs a microcode assist of
+	// about a hundred cycles per FMA, and recurrent state decays into them.
+	STMXCSR mxcsr-8(SP)
+	MOVL    mxcsr-8(SP), AX
+	ORL     $0x8040, AX
+	MOVL    AX, daz-4(SP)
+	LDMXCSR daz-4(SP)
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
 	MOVQ astep+24(FP), R9
@@ -497,6 +532,7 @@ sgemm12x16avx512done:
 	VMAXPS Z2, Z15, Z15
 	VMINPS Z3, Z15, Z15
 	VMOVUPS Z15, (R12)(R13*1)
+	LDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
 
@@ -507,7 +543,15 @@ sgemm12x16avx512done:
 // after the first): 24 accumulators, and each broadcast of A feeds two
 // FMAs, so loads no longer limit the FMA rate as in the 12×16 tile.
 
-TEXT ·sgemm12x32avx512(SB), NOSPLIT, $0-96
+TEXT ·sgemm12x32avx512(SB), NOSPLIT, $8-96
+	// Treat denormal inputs and results as zero for the call (restored
+	// before returning): a denormal operand costs a microcode assist of
+	// about a hundred cycles per FMA, and recurrent state decays into them.
+	STMXCSR mxcsr-8(SP)
+	MOVL    mxcsr-8(SP), AX
+	ORL     $0x8040, AX
+	MOVL    AX, daz-4(SP)
+	LDMXCSR daz-4(SP)
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
 	MOVQ astep+24(FP), R9
@@ -712,6 +756,7 @@ sgemm12x32avx512done:
 	VMAXPS Z2, Z27, Z27
 	VMINPS Z3, Z27, Z27
 	VMOVUPS Z27, 64(R12)(R13*1)
+	LDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
 

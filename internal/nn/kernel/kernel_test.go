@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -610,27 +612,95 @@ func TestConv2DReshapeMatchesFreshPacking(t *testing.T) {
 	}
 }
 
-// TestFloat32Activations compares the float32 sigmoid and tanh with the
-// float64 math package over the whole useful range, including both sides of
-// tanh's switch-over points and saturation.
+// TestFloat32Activations compares the float32 sigmoid and tanh, scalar and
+// vector rows (whose length leaves a tail), with the float64 math package
+// over the whole useful range, including both sides of tanh's switch-over
+// point and saturation.
 func TestFloat32Activations(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	xs := []float32{0, -0.0, 0.2, -0.2, 0.19999, 9, -9, 30, -30, 87, -87, 100, -100, 1e-8, -1e-8}
+	xs := []float32{0, float32(math.Copysign(0, -1)), 0.2, -0.2, 0.19999, 9, -9, 30, -30, 87, -87, 100, -100, 1e-8, -1e-8}
 	for range 200000 {
 		xs = append(xs, (r.Float32()*2-1)*20)
 	}
-	for _, x := range xs {
+	sig, th := slices.Clone(xs), slices.Clone(xs)
+	sigmoidRow(sig)
+	tanhRow(th)
+	for i, x := range xs {
+		wantSig, wantTanh := 1/(1+math.Exp(-float64(x))), math.Tanh(float64(x))
 		for _, c := range []struct {
 			name string
 			got  float32
 			want float64
 		}{
-			{"sigmoid", sigmoidf(x), 1 / (1 + math.Exp(-float64(x)))},
-			{"tanh", tanhf(x), math.Tanh(float64(x))},
+			{"sigmoidf", sigmoidf(x), wantSig},
+			{"tanhf", tanhf(x), wantTanh},
+			{"sigmoidRow", sig[i], wantSig},
+			{"tanhRow", th[i], wantTanh},
 		} {
 			if d := math.Abs(float64(c.got) - c.want); d > 1e-6*math.Abs(c.want) && d > 1e-7 {
 				t.Fatalf("%s(%g) = %g, want %g", c.name, x, c.got, c.want)
 			}
 		}
+	}
+}
+
+// TestElementwiseMatchesGo checks the vector element-wise loops against
+// plain Go, at lengths with and without a tail.
+func TestElementwiseMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	inf := float32(math.Inf(1))
+	for _, n := range []int{0, 1, 7, 8, 9, 33, 1000} {
+		a, b := randSlice(r, n+3), randSlice(r, n+3)
+		for _, c := range []struct {
+			name string
+			run  func(dst []float32)
+			want func(i int) float32
+		}{
+			{"add", func(d []float32) { Add(d, a, b) }, func(i int) float32 { return a[i] + b[i] }},
+			{"sub", func(d []float32) { Sub(d, a, b) }, func(i int) float32 { return a[i] - b[i] }},
+			{"mul", func(d []float32) { Mul(d, a, b) }, func(i int) float32 { return a[i] * b[i] }},
+			{"relu", func(d []float32) { Clamp(d, a, 0, inf) }, func(i int) float32 { return max(a[i], 0) }},
+			{"relu6", func(d []float32) { Clamp(d, slices.Clone(a), 0, 0.5) }, func(i int) float32 { return min(max(a[i], 0), 0.5) }},
+		} {
+			dst := make([]float32, n)
+			c.run(dst)
+			for i := range dst {
+				if dst[i] != c.want(i) {
+					t.Fatalf("%s n=%d: element %d = %g, want %g", c.name, n, i, dst[i], c.want(i))
+				}
+			}
+		}
+	}
+}
+
+// TestKernelsRestoreFloatMode runs the GEMM kernels (which flush denormals
+// while they run) on denormal inputs and then checks that ordinary Go
+// arithmetic on this thread still produces denormals.
+func TestKernelsRestoreFloatMode(t *testing.T) {
+	runtime.LockOSThread() // the float mode is per thread
+	defer runtime.UnlockOSThread()
+	s := conv(1, 4, 16, 8, 1, 1, 32, 1, 1, 0)
+	src := make([]float32, s.N*s.H*s.W*s.C)
+	for i := range src {
+		src[i] = 1e-39
+	}
+	filter := make([]float32, s.C*s.M)
+	for i := range filter {
+		filter[i] = 1
+	}
+	for _, im := range impls() {
+		dst := make([]float32, s.N*s.OutH*s.OutW*s.M)
+		newConv2D(filter, s, Epilogue{}, im).Run(dst, src, 1)
+		if dst[0] > 8e-39*1.001 {
+			t.Errorf("impl=%s: sum of 8 denormals = %g, want at most 8e-39", im.name, dst[0])
+		}
+		tiny := src[0]
+		if half := tiny / 2; half == 0 {
+			t.Fatalf("impl=%s: denormal arithmetic flushes to zero after the kernel ran", im.name)
+		}
+	}
+	Mul(src, src, src) // the element-wise loops switch the mode too
+	if tiny := src[1] + 1e-39; tiny/2 == 0 {
+		t.Fatal("denormal arithmetic flushes to zero after Mul ran")
 	}
 }
