@@ -1,6 +1,7 @@
 // Package nn runs TensorFlow.js graph models (model.json plus .bin weight shards)
 // in pure Go: it loads the graph, plans its execution once per input shape and runs
-// it on float32 NHWC tensors.
+// it on float32 NHWC tensors. Plans of one model share their packed convolution
+// filters, so a new input size costs about a millisecond of planning.
 //
 // The layers stay apart: the loader (loader.go) knows the file format and produces
 // the IR (graph.go); the planner (plan.go) knows ops, shapes, order and buffer
