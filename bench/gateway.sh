@@ -3,23 +3,24 @@
 # of `zheng serve` (SQLite, the built-in demo certificates), with the
 # gateway off (--no-auth, for benchmarking only) and on, per authentication
 # mode, alternating in one run on one data dir. Prints requests/s per run and
-# the on/off ratio per mode. Results and method: bench/gateway.md.
+# the on/off ratio per mode (medians over rounds), with the load average of
+# the machine beside every run. Results and method: bench/gateway.md.
 #
 # Usage: bench/gateway.sh            (from the repository root)
 # Settings (environment):
 #   DURATION=15s        wrk run per mode and round (after a 3 s warm-up)
-#   ROUNDS=2            off/on alternations
+#   ROUNDS=3            off/on alternations
 #   MODES="appcode apig qcc"
-#   LEASES="1 32"       serve --spend-lease values to measure with the gateway on
+#   LEASES="32 128"     serve --spend-lease values to measure with the gateway on
 #   THREADS=2 CONNS=32  wrk threads and connections
 #   MODELS=./models     vision models (serve loads them)
 #   WORK=$(mktemp -d)   scratch directory;  KEEP=1 keeps it
 set -euo pipefail
 
 DURATION=${DURATION:-15s}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-appcode apig qcc}
-LEASES=${LEASES:-1 32}
+LEASES=${LEASES:-32 128}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
 MODELS=${MODELS:-./models}
@@ -38,6 +39,8 @@ stop_server() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   server_pid=""
 }
+# loadavg is the machine's 1-minute load average.
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
 cleanup() {
   stop_server
   if [ "$KEEP" != 1 ]; then rm -rf "$WORK"; fi
@@ -62,7 +65,7 @@ zheng="$WORK/zheng"
 echo "== data: demo certificates, bench app"
 start_server --no-auth
 : >"$WORK/ids.txt"
-for kw in 阿里巴巴 科技 有限公司 电子 集团 软件 建设 医疗; do
+for kw in 阿里巴巴 有限公司 电子 集团 软件 建设 医疗; do
   curl -s "$BASE/enterprise/certificate/list" --data-urlencode "keyword=$kw" -d pageSize=20 |
     jq -r '.data.items[]?.Id' >>"$WORK/ids.txt"
 done
@@ -124,40 +127,45 @@ run() {
   local n hz
   n=$(awk '/requests in/ {print $1}' <<<"$out")
   hz=$(getconf CLK_TCK)
-  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out") $(awk -v d=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.0f", d / hz * 1e6 / n}')"
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out") $(awk -v d=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.0f", d / hz * 1e6 / n}') $(loadavg)"
 }
 
-declare -A sum_on sum_off cpu_on cpu_off
-echo "== measure: $ROUNDS rounds × (off, on per lease) per mode, $DURATION each, $THREADS threads, $CONNS connections"
-printf "%-6s %-8s %-14s %10s %10s %12s\n" round mode gateway req/s p99 "CPU µs/req"
+runs="$WORK/runs.txt"
+: >"$runs"
+echo "== measure: $ROUNDS rounds × (off, on per lease) per mode, $DURATION each, $THREADS threads, $CONNS connections; load $(loadavg)"
+printf "%-6s %-8s %-14s %10s %10s %12s %6s\n" round mode gateway req/s p99 "CPU µs/req" load
 for round in $(seq "$ROUNDS"); do
   for mode in $MODES; do
     route=jumei
     [ "$mode" = qcc ] && route=qcc
     start_server --no-auth
-    read -r off p99off cpuoff < <(run off $route)
+    read -r rps p99 cpu load < <(run off $route)
     stop_server
-    printf "%-6s %-8s %-14s %10s %10s %12s\n" "$round" "$mode" off "$off" "$p99off" "$cpuoff"
-    sum_off[$mode]=$(awk -v a="${sum_off[$mode]:-0}" -v b="$off" 'BEGIN{print a+b}')
-    cpu_off[$mode]=$(awk -v a="${cpu_off[$mode]:-0}" -v b="$cpuoff" 'BEGIN{print a+b}')
+    printf "%-6s %-8s %-14s %10s %10s %12s %6s\n" "$round" "$mode" off "$rps" "$p99" "$cpu" "$load"
+    echo "$mode off $rps $cpu" >>"$runs"
     for lease in $LEASES; do
       start_server --spend-lease "$lease"
       if [ "$mode" = apig ]; then sign_all; fi
-      read -r on p99on cpuon < <(run "$mode" $route)
+      read -r rps p99 cpu load < <(run "$mode" $route)
       stop_server
-      printf "%-6s %-8s %-14s %10s %10s %12s\n" "$round" "$mode" "on lease=$lease" "$on" "$p99on" "$cpuon"
-      sum_on[$mode/$lease]=$(awk -v a="${sum_on[$mode/$lease]:-0}" -v b="$on" 'BEGIN{print a+b}')
-      cpu_on[$mode/$lease]=$(awk -v a="${cpu_on[$mode/$lease]:-0}" -v b="$cpuon" 'BEGIN{print a+b}')
+      printf "%-6s %-8s %-14s %10s %10s %12s %6s\n" "$round" "$mode" "on lease=$lease" "$rps" "$p99" "$cpu" "$load"
+      echo "$mode $lease $rps $cpu" >>"$runs"
     done
   done
 done
-echo "== on/off (means over rounds): throughput ratio, and server CPU per request"
+# median FIELD MODE GATEWAY: the median of a column of runs.txt.
+median() {
+  awk -v f="$1" -v m="$2" -v g="$3" '$1 == m && $2 == g {print $f}' "$runs" | sort -g |
+    awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+echo "== on/off (medians over rounds): throughput ratio, and server CPU per request; load $(loadavg)"
 for mode in $MODES; do
+  off=$(median 3 "$mode" off); coff=$(median 4 "$mode" off)
   for lease in $LEASES; do
-    awk -v m="$mode" -v l="$lease" -v on="${sum_on[$mode/$lease]}" -v off="${sum_off[$mode]}" \
-      -v con="${cpu_on[$mode/$lease]}" -v coff="${cpu_off[$mode]}" -v n="$ROUNDS" \
+    on=$(median 3 "$mode" "$lease"); con=$(median 4 "$mode" "$lease")
+    awk -v m="$mode" -v l="$lease" -v on="$on" -v off="$off" -v con="$con" -v coff="$coff" \
       'BEGIN{printf "%-8s lease=%-3s req/s off %6.0f on %6.0f ratio %.3f (cost %5.1f %%) | CPU µs/req off %4.0f on %4.0f (cost %5.1f %%)\n",
-        m, l, off/n, on/n, on/off, 100*(1-on/off), coff/n, con/n, 100*(con/coff-1)}'
+        m, l, off, on, on/off, 100*(1-on/off), coff, con, 100*(con/coff-1)}'
   done
 done
 "$zheng" app show --data-dir "$WORK/data" "$APPKEY" | head -6

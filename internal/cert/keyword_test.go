@@ -2,6 +2,7 @@ package cert
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -131,6 +132,24 @@ func TestBigrams(t *testing.T) {
 	for in, want := range map[string]string{"": "", "百": "百", "百度": "百度", "百度在线": "百度 度在 在线"} {
 		if got := Bigrams(in); got != want {
 			t.Errorf("Bigrams(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSelectiveBigrams(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		want []string
+	}{
+		// The trade name survives; legal form and generic business words go.
+		{"云晨装饰工程有限公司", []string{"云晨", "晨装"}},
+		{"百度在线网络技术", []string{"百度", "度在", "在线", "线网", "络技"}},
+		{"百度百度", []string{"百度", "度百"}}, // each bigram once
+		{"有限公司", nil}, // all common: the caller needs the phrase
+		{"百", nil},
+	} {
+		if got := SelectiveBigrams(c.key); !slices.Equal(got, c.want) {
+			t.Errorf("SelectiveBigrams(%q) = %q, want %q", c.key, got, c.want)
 		}
 	}
 }

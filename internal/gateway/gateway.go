@@ -74,8 +74,10 @@ type Options struct {
 	LeaseSize int64
 	LeaseIdle time.Duration
 	// Usage* size the usage writer: records buffered at most (default
-	// 8192; more are dropped), records that wake the writer (256), and the
-	// longest wait before buffered records are written (200 ms).
+	// 32768; more are dropped), records that wake the writer (1024), and
+	// the longest wait before buffered records are written (200 ms).
+	// Large batches mean few commits: on SQLite every commit also makes
+	// the other connections (the product stores') drop their page caches.
 	UsageQueue      int
 	UsageBatch      int
 	UsageFlushEvery time.Duration

@@ -36,6 +36,8 @@ type lease struct {
 	// Guarded by leases.mu.
 	pkg      int64
 	day      string
+	dayStart time.Time // day's bounds, so that take compares times
+	dayEnd   time.Time // instead of formatting a date per call
 	expires  time.Time
 	left     int64
 	lastUsed time.Time
@@ -49,7 +51,12 @@ func newLeases(store Store, size int64, idle time.Duration) *leases {
 func (ls *leases) take(l *lease, now time.Time) (Charge, bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if l.left > 0 && l.day == Day(now) && now.Before(l.expires) {
+	return ls.takeLocked(l, now)
+}
+
+// takeLocked is take with ls.mu held.
+func (ls *leases) takeLocked(l *lease, now time.Time) (Charge, bool) {
+	if l.left > 0 && !now.Before(l.dayStart) && now.Before(l.dayEnd) && now.Before(l.expires) {
 		l.left--
 		l.lastUsed = now
 		return Charge{PackageID: l.pkg, Day: l.day, N: 1, leased: true}, true
@@ -57,22 +64,35 @@ func (ls *leases) take(l *lease, now time.Time) (Charge, bool) {
 	return Charge{}, false
 }
 
-func (ls *leases) get(k leaseKey) *lease {
+// getTake is get and take under one lock: the path of most calls.
+func (ls *leases) getTake(k leaseKey, now time.Time) (*lease, Charge, bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	l := ls.m[k]
 	if l == nil {
 		l = &lease{}
 		ls.m[k] = l
+		return l, Charge{}, false
 	}
-	return l
+	c, ok := ls.takeLocked(l, now)
+	return l, c, ok
+}
+
+// dayBounds returns when a billing day (Day's format) starts and ends; an
+// unreadable day gives an empty range, so nothing is served from it.
+func dayBounds(day string) (time.Time, time.Time) {
+	t, err := time.ParseInLocation(time.DateOnly, day, billingZone)
+	if err != nil {
+		return time.Time{}, time.Time{}
+	}
+	return t, t.AddDate(0, 0, 1)
 }
 
 // spend serves one call of product to appID: from the lease, or by
 // reserving a new block (returning what is left of the old one first).
 func (ls *leases) spend(ctx context.Context, appID, product string, now time.Time) (Charge, error) {
-	l := ls.get(leaseKey{appID, product})
-	if c, ok := ls.take(l, now); ok {
+	l, c, ok := ls.getTake(leaseKey{appID, product}, now)
+	if ok {
 		return c, nil
 	}
 	l.refill.Lock()
@@ -113,6 +133,7 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 		}
 		ls.mu.Lock()
 		l.pkg, l.day, l.expires, l.left, l.lastUsed = c.PackageID, c.Day, p.ExpiresAt, c.N-1, now
+		l.dayStart, l.dayEnd = dayBounds(c.Day)
 		ls.mu.Unlock()
 		return Charge{PackageID: c.PackageID, Day: c.Day, N: 1, leased: true}, nil
 	}

@@ -38,10 +38,10 @@ type usageWriter struct {
 
 func newUsageWriter(store Store, log *slog.Logger, queue, batch int, every time.Duration) *usageWriter {
 	if queue <= 0 {
-		queue = 8192
+		queue = 32768
 	}
 	if batch <= 0 {
-		batch = 256
+		batch = 1024
 	}
 	if every <= 0 {
 		every = 200 * time.Millisecond

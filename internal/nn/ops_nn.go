@@ -521,10 +521,7 @@ func prepareResizeBilinear(n *node, in []*tval) (*prep, error) {
 				bot := get(sb, st)
 				fy := ya.frac[oy]
 				row := dst[r*rowLen : (r+1)*rowLen]
-				top, bot = top[:len(row)], bot[:len(row)]
-				for i, t := range top {
-					row[i] = t + (bot[i]-t)*fy
-				}
+				kernel.Lerp(row, top, bot, fy)
 			}
 		})
 	}

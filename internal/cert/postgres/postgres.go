@@ -43,6 +43,11 @@ type Store struct {
 // maxGramCounts bounds the bigram-count cache.
 const maxGramCounts = 1 << 16
 
+// gramCap is where counting a bigram stops: past it a bigram is common,
+// and counting a posting list as long as the table would cost more than
+// the searches it speeds up.
+const gramCap = 2000
+
 var _ cert.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL; a search_path
@@ -454,6 +459,10 @@ func (s *Store) rareBigrams(ctx context.Context, key string) []string {
 		n[g] = s.gramCount(ctx, g)
 	}
 	slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
+	if n[gs[1]] >= gramCap {
+		// Even the second rarest is common: intersect a few more.
+		return gs[:min(4, len(gs))]
+	}
 	return gs[:2]
 }
 
@@ -466,7 +475,7 @@ func (s *Store) gramCount(ctx context.Context, g string) int {
 	if ok {
 		return n
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM cert_names WHERE grams @> ARRAY[$1::text]`, g).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_names WHERE grams @> ARRAY[$1::text] LIMIT $2) c`, g, gramCap).Scan(&n); err != nil {
 		return math.MaxInt
 	}
 	s.gmu.Lock()

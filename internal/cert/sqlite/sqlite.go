@@ -52,6 +52,11 @@ type Store struct {
 // maxGramCounts bounds the bigram-count cache.
 const maxGramCounts = 1 << 16
 
+// gramCap is where counting a bigram stops: past it a bigram is common,
+// and counting a posting list as long as the table would cost more than
+// the searches it speeds up.
+const gramCap = 2000
+
 // writeCache is the page-cache limit of the writing connection, in KiB.
 const writeCache = 512 << 10
 
@@ -308,9 +313,10 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 }
 
 // ftsQuery is the full-text query for the candidates of a fuzzy key: the
-// two rarest of its selective bigrams, in any order (the names are checked
-// for the whole key afterwards; two rare bigrams leave few candidates,
-// and every further posting list read costs more than it saves). Only
+// two rarest of its selective bigrams (up to four when those are common),
+// in any order. The names are checked for the whole key afterwards; two
+// rare bigrams leave few candidates, and every further posting list read
+// costs more than it saves. Only
 // when every bigram is common is it the exact phrase: a query over
 // bigrams such as 有限 and 公司 reads posting lists as long as the store.
 func (s *Store) ftsQuery(ctx context.Context, key string) string {
@@ -324,9 +330,18 @@ func (s *Store) ftsQuery(ctx context.Context, key string) string {
 			n[g] = s.gramCount(ctx, g)
 		}
 		slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
-		gs = gs[:2]
+		gs = gs[:rareCount(n[gs[1]], len(gs))]
 	}
 	return `"` + strings.Join(gs, `" "`) + `"`
+}
+
+// rareCount is how many of a key's bigrams, rarest first, to look up:
+// two, or up to four when even the second rarest is common.
+func rareCount(second, have int) int {
+	if second >= gramCap {
+		return min(4, have)
+	}
+	return 2
 }
 
 // gramCount returns how many certificates hold bigram g, from the cache
@@ -338,7 +353,7 @@ func (s *Store) gramCount(ctx context.Context, g string) int {
 	if ok {
 		return n
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cert_fts WHERE cert_fts MATCH ?`, `"`+g+`"`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_fts WHERE cert_fts MATCH ? LIMIT ?)`, `"`+g+`"`, gramCap).Scan(&n); err != nil {
 		return math.MaxInt
 	}
 	s.gmu.Lock()

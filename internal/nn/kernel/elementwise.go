@@ -45,3 +45,13 @@ func Sigmoid(x []float32) { sigmoidRow(x) }
 
 // Tanh sets x[i] = tanh(x[i]) in place.
 func Tanh(x []float32) { tanhRow(x) }
+
+// Lerp sets dst[i] = a[i] + (b[i]-a[i])*f (a multiply and an add, not
+// fused): the vertical step of bilinear resizing.
+func Lerp(dst, a, b []float32, f float32) {
+	n := lerpVec(dst, a, b, f)
+	a, b = a[n:len(dst)], b[n:len(dst)]
+	for i, t := range a {
+		dst[n+i] = t + (b[i]-t)*f
+	}
+}

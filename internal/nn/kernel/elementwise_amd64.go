@@ -41,3 +41,16 @@ func clampVec(dst, src []float32, lo, hi float32) int {
 	clampAVX2(&dst[0], &src[0], n, lo, hi)
 	return n
 }
+
+//go:noescape
+func lerpAVX2(dst, a, b *float32, n int, f float32)
+
+func lerpVec(dst, a, b []float32, f float32) int {
+	n := len(dst) &^ 7
+	if n == 0 || !cpu.X86.HasAVX2 {
+		return 0
+	}
+	_, _ = a[n-1], b[n-1]
+	lerpAVX2(&dst[0], &a[0], &b[0], n, f)
+	return n
+}

@@ -123,3 +123,36 @@ clampdone:
 	LDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
+
+// func lerpAVX2(dst, a, b *float32, n int, f float32)
+TEXT ·lerpAVX2(SB), NOSPLIT, $8-36
+	STMXCSR      mxcsr-8(SP)
+	MOVL         mxcsr-8(SP), AX
+	ORL          $0x8040, AX
+	MOVL         AX, daz-4(SP)
+	LDMXCSR      daz-4(SP)
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS f+32(FP), Y3
+	SHRQ         $3, CX
+	JZ           lerpdone
+
+lerploop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VSUBPS  Y0, Y1, Y1
+	VMULPS  Y3, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     lerploop
+
+lerpdone:
+	LDMXCSR mxcsr-8(SP)
+	VZEROUPPER
+	RET

@@ -8,3 +8,5 @@ func addVec(dst, a, b []float32) int                  { return 0 }
 func subVec(dst, a, b []float32) int                  { return 0 }
 func mulVec(dst, a, b []float32) int                  { return 0 }
 func clampVec(dst, src []float32, lo, hi float32) int { return 0 }
+
+func lerpVec(dst, a, b []float32, f float32) int { return 0 }

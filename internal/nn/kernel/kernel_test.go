@@ -659,6 +659,7 @@ func TestElementwiseMatchesGo(t *testing.T) {
 			{"add", func(d []float32) { Add(d, a, b) }, func(i int) float32 { return a[i] + b[i] }},
 			{"sub", func(d []float32) { Sub(d, a, b) }, func(i int) float32 { return a[i] - b[i] }},
 			{"mul", func(d []float32) { Mul(d, a, b) }, func(i int) float32 { return a[i] * b[i] }},
+			{"lerp", func(d []float32) { Lerp(d, a, b, 0.3) }, func(i int) float32 { return a[i] + (b[i]-a[i])*0.3 }},
 			{"relu", func(d []float32) { Clamp(d, a, 0, inf) }, func(i int) float32 { return max(a[i], 0) }},
 			{"relu6", func(d []float32) { Clamp(d, slices.Clone(a), 0, 0.5) }, func(i int) float32 { return min(max(a[i], 0), 0.5) }},
 		} {
