@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zhengapi/zheng/internal/testenv"
 )
 
 // wireCase is a request as a gateway receives it, with what its signature
@@ -140,11 +141,8 @@ type sharedVector struct {
 // sharedVectors loads the official-SDK vectors, or skips.
 func sharedVectors(t testing.TB) []wireCase {
 	t.Helper()
-	path := filepath.Join(repoRoot(t), "..", "shared", "testdata", "auth", "vectors.json")
+	path := testenv.Shared(t, "auth", "vectors.json")
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared auth vectors not present")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,24 +188,6 @@ func sharedVectors(t testing.TB) []wireCase {
 		t.Fatalf("no vectors in %s", path)
 	}
 	return cases
-}
-
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
 }
 
 func checkVerifies(t *testing.T, c wireCase) {

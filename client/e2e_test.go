@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhengapi/zheng/internal/testenv"
+
 	"github.com/zhengapi/zheng/client"
 	"github.com/zhengapi/zheng/internal/cli"
 )
@@ -49,7 +51,7 @@ type e2eApp struct {
 // creating an app with the CLI. It returns the base URL and the app.
 func startServe(t *testing.T) (string, e2eApp) {
 	t.Helper()
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	vars := map[string]string{
 		"ZHENG_DATA_DIR": t.TempDir(),
 		"ZHENG_MODELS":   filepath.Join(root, "models"),
@@ -109,24 +111,6 @@ func startServe(t *testing.T) (string, e2eApp) {
 	return base, app
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 // TestEndToEnd calls every route of a real server with each of the three
 // ways to authenticate, and checks the package counts the calls.
 func TestEndToEnd(t *testing.T) {
@@ -146,7 +130,7 @@ func TestEndToEnd(t *testing.T) {
 	billed := int64(0)
 	// A portrait from the shared test data, when present, exercises the
 	// billable POST with a real body.
-	photo, err := os.ReadFile(filepath.Join(repoRoot(t), "..", "shared", "testdata", "portraits", "hivision_test3.jpg"))
+	photo, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "..", "shared", "testdata", "portraits", "hivision_test3.jpg"))
 	if err != nil {
 		t.Logf("no portrait (%v): IDPhotoMake not called", err)
 		photo = nil

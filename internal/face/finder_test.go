@@ -12,26 +12,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-)
 
-// repoRoot walks up from the package directory to the one holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package")
-		}
-		dir = parent
-	}
-}
+	"github.com/zhengapi/zheng/internal/testenv"
+)
 
 var (
 	finderOnce sync.Once
@@ -41,17 +24,7 @@ var (
 
 // modelsDir is $ZHENG_MODELS or the repository's models folder; it skips
 // when the models have not been fetched (scripts/fetch-models.sh).
-func modelsDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("ZHENG_MODELS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "models")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "blazeface.json")); err != nil {
-		t.Skip("models not fetched; run scripts/fetch-models.sh")
-	}
-	return dir
-}
+func modelsDir(t testing.TB) string { return testenv.Models(t, "blazeface") }
 
 // testFinder loads the models once per test binary.
 func testFinder(t testing.TB) *Finder {
@@ -68,10 +41,7 @@ func testFinder(t testing.TB) *Finder {
 // set is absent.
 func portrait(t testing.TB, name string) image.Image {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "testdata", "portraits")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("portrait test set absent")
-	}
+	dir := testenv.Shared(t, "portraits")
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)

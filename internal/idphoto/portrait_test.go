@@ -13,29 +13,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zhengapi/zheng/internal/testenv"
+
 	"github.com/zhengapi/zheng/internal/face"
 	"github.com/zhengapi/zheng/internal/idphoto"
 	"github.com/zhengapi/zheng/internal/imageio"
 	"github.com/zhengapi/zheng/internal/matte"
 )
-
-// repoRoot walks up to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
-	}
-}
 
 type models struct {
 	finder *face.Finder
@@ -52,13 +36,7 @@ var loadOnce struct {
 // loadModels returns the finder and matter built from the fetched models,
 // skipping when they are absent.
 func loadModels(t testing.TB) *models {
-	dir := os.Getenv("ZHENG_MODELS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "models")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "rvm.json")); err != nil {
-		t.Skipf("models not present in %s (scripts/fetch-models.sh)", dir)
-	}
+	dir := testenv.Models(t, "rvm")
 	loadOnce.Do(func() {
 		f, err := face.NewFinder(dir)
 		if err != nil {
@@ -79,11 +57,7 @@ func loadModels(t testing.TB) *models {
 }
 
 func portraits(t testing.TB) string {
-	p := filepath.Join(repoRoot(t), "..", "shared", "testdata", "portraits")
-	if _, err := os.Stat(filepath.Join(p, "README.md")); err != nil {
-		t.Skip("portraits not present")
-	}
-	return p
+	return testenv.Shared(t, "portraits")
 }
 
 // TestPortraits runs the real models over the shared portraits: every

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/zhengapi/zheng/internal/testenv"
+
 	"golang.org/x/image/bmp"
 )
 
@@ -178,24 +180,7 @@ func TestSniffPortraits(t *testing.T) {
 	}
 }
 
-func portraitsDir(t testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", "portraits")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip("portraits not present")
-	}
-	return p
-}
+func portraitsDir(t testing.TB) string { return testenv.Shared(t, "portraits") }
 
 // noisy returns an image that compresses badly, to make KB ranges bite.
 func noisy(w, h int) *image.RGBA {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zhengapi/zheng/internal/testenv"
+
 	"github.com/zhengapi/zheng/internal/imageio"
 	"github.com/zhengapi/zheng/internal/nn"
 )
@@ -237,24 +239,6 @@ func TestBoxBlur(t *testing.T) {
 
 // Real-model tests.
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package")
-		}
-		dir = parent
-	}
-}
-
 var (
 	matterOnce sync.Once
 	matterVal  *Matter
@@ -263,13 +247,7 @@ var (
 
 func testMatter(t testing.TB) *Matter {
 	t.Helper()
-	dir := os.Getenv("ZHENG_MODELS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "models")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "rvm.json")); err != nil {
-		t.Skip("models not fetched; run scripts/fetch-models.sh")
-	}
+	dir := testenv.Models(t, "rvm")
 	matterOnce.Do(func() { matterVal, matterErr = New(dir) })
 	if matterErr != nil {
 		t.Fatal(matterErr)
@@ -279,10 +257,7 @@ func testMatter(t testing.TB) *Matter {
 
 func portrait(t testing.TB, name string) image.Image {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "testdata", "portraits")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("portrait test set absent")
-	}
+	dir := testenv.Shared(t, "portraits")
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
