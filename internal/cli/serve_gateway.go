@@ -44,10 +44,11 @@ func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
 		"redis:// URL for rate limits shared by several servers; empty = per-process limits (env ZHENG_REDIS)")
 	fs.DurationVar(&f.skew, "clock-skew", apig.DefaultSkew,
 		"accepted difference between a caller's X-Sdk-Date or Timespan and the server clock")
-	// 128: a refill (a SELECT and a committed UPDATE) every 128 calls is
-	// cheap next to the calls; smaller leases cost measurable CPU on
-	// SQLite (bench/gateway.md).
-	lease := 128
+	// 16: a refill (a SELECT and a committed UPDATE) every 16 calls costs
+	// little next to the calls (bench/gateway.md), while a crash can take at
+	// most 16 unserved calls from a buyer's package; larger leases buy a
+	// few per cent of throughput at a larger possible loss.
+	lease := 16
 	if v, err := strconv.Atoi(env.Getenv("ZHENG_SPEND_LEASE")); err == nil {
 		lease = v
 	}
