@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -41,13 +42,22 @@ var forbidden = []struct {
 		[]string{mod + "internal/cli"}},
 }
 
+// dialects may import, from this module, only what is listed: a dialect is
+// a codec over the certificate service.
+var dialects = map[string][]string{
+	"internal/jumei":       {"internal/cert", "internal/reqinfo"},
+	"internal/qcc":         {"internal/cert", "internal/reqinfo", "internal/qcc/qccwire"},
+	"internal/qcc/qccwire": {"internal/reqinfo"},
+}
+
 type listedPackage struct {
 	ImportPath string
+	Imports    []string
 	Deps       []string
 }
 
 func TestImportPolicy(t *testing.T) {
-	out, err := exec.Command("go", "list", "-e", "-deps=false", "-json=ImportPath,Deps", mod+"...").Output()
+	out, err := exec.Command("go", "list", "-e", "-deps=false", "-json=ImportPath,Imports,Deps", mod+"...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
@@ -60,6 +70,16 @@ func TestImportPolicy(t *testing.T) {
 		}
 		n++
 		rel := strings.TrimPrefix(p.ImportPath, mod)
+		if allowed, ok := dialects[rel]; ok {
+			for _, imp := range p.Imports {
+				if strings.HasPrefix(imp, mod) && !slices.Contains(allowed, strings.TrimPrefix(imp, mod)) {
+					t.Errorf("%s imports %s; a dialect may import only %v from this module", rel, imp, allowed)
+				}
+				if imp == "database/sql" {
+					t.Errorf("%s imports database/sql; a dialect never touches a store", rel)
+				}
+			}
+		}
 		for _, rule := range forbidden {
 			if !strings.HasPrefix(rel, rule.pkg) || rel == "internal/cli" {
 				continue
