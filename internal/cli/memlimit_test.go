@@ -1,6 +1,9 @@
 package cli
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseByteSize(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,6 +28,30 @@ func TestParseByteSize(t *testing.T) {
 		}
 		if tc.want != 0 && (err != nil || got != tc.want) {
 			t.Errorf("parseByteSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestMemoryLimitDefault(t *testing.T) {
+	for _, tc := range []struct {
+		vars map[string]string
+		want string // the default serve --help shows
+	}{
+		{nil, `(default "400MiB")`},
+		{map[string]string{"ZHENG_MEMORY_LIMIT": "1GiB"}, `(default "1GiB")`},
+		{map[string]string{"GOMEMLIMIT": "300MiB"}, "(env ZHENG_MEMORY_LIMIT)\n"},
+	} {
+		env, out, _ := testEnv(tc.vars)
+		if code := Main(t.Context(), []string{"serve", "--help"}, env); code != 0 {
+			t.Fatalf("serve --help exit %d", code)
+		}
+		help := out.String()
+		i := strings.Index(help, "-memory-limit")
+		if i < 0 {
+			t.Fatal("serve --help has no -memory-limit")
+		}
+		if line := help[i:]; !strings.Contains(line[:strings.Index(line, "-models")], tc.want) {
+			t.Errorf("with %v, --memory-limit help = %q, want it to contain %q", tc.vars, line[:strings.Index(line, "-models")], tc.want)
 		}
 	}
 }

@@ -98,8 +98,8 @@ func newServeCmd(env *Env) *Command {
 	fs.StringVar(&logLevel, "log-level", envDefault(env, "ZHENG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ZHENG_LOG_LEVEL)")
 	fs.Int64Var(&srvCfg.MaxBodyBytes, "max-body", 32<<20, "largest request body accepted, in bytes")
 	fs.DurationVar(&srvCfg.RequestTimeout, "request-timeout", 60*time.Second, "time limit for one request")
-	fs.StringVar(&memLimit, "memory-limit", env.Getenv("ZHENG_MEMORY_LIMIT"),
-		"soft memory limit of the process, e.g. 400MiB or 1GiB: the garbage collector works harder near it (runtime/debug.SetMemoryLimit); empty = GOMEMLIMIT or none (env ZHENG_MEMORY_LIMIT)")
+	fs.StringVar(&memLimit, "memory-limit", envDefault(env, "ZHENG_MEMORY_LIMIT", defaultMemoryLimit(env)),
+		"soft memory limit of the process, e.g. 400MiB or 1GiB: the garbage collector works harder near it (runtime/debug.SetMemoryLimit); off = none; empty = GOMEMLIMIT's (env ZHENG_MEMORY_LIMIT)")
 	gw.register(fs, env)
 	ct.register(fs, env)
 	ip.register(fs, env)
@@ -120,7 +120,7 @@ func newServeCmd(env *Env) *Command {
 			if err != nil {
 				return usagef("%v", err)
 			}
-			if memLimit != "" {
+			if memLimit != "" && memLimit != "off" {
 				n, err := parseByteSize(memLimit)
 				if err != nil {
 					return usagef("--memory-limit: %v", err)
@@ -162,6 +162,16 @@ func newServeCmd(env *Env) *Command {
 // parseByteSize reads a size in bytes with an optional unit, as GOMEMLIMIT
 // writes it: B, KiB, MiB, GiB, TiB (powers of 1024) or KB, MB, GB, TB
 // (powers of 1000).
+// defaultMemoryLimit keeps four concurrent 22-megapixel ID photos under
+// 500 MB resident (bench/idphoto.md) unless the operator set GOMEMLIMIT,
+// which the runtime already honours.
+func defaultMemoryLimit(env *Env) string {
+	if env.Getenv("GOMEMLIMIT") != "" {
+		return ""
+	}
+	return "400MiB"
+}
+
 func parseByteSize(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
