@@ -17,52 +17,9 @@ import (
 	"time"
 
 	"github.com/zhengapi/zheng/internal/cert"
+	"github.com/zhengapi/zheng/internal/cert/certtest"
 	"github.com/zhengapi/zheng/internal/reqinfo"
 )
-
-// fakeSearcher is an in-memory cert.Searcher: a keyword matches a record
-// whose holder name contains it (or equals it when Exact) or whose credit
-// code equals it; err, when set, is returned by every call.
-type fakeSearcher struct {
-	recs  []cert.Record
-	err   error
-	last  cert.Query
-	calls int
-}
-
-func (f *fakeSearcher) Search(ctx context.Context, q cert.Query) (cert.Page, error) {
-	f.last, f.calls = q, f.calls+1
-	if f.err != nil {
-		return cert.Page{}, f.err
-	}
-	var hits []cert.Record
-	for _, r := range f.recs {
-		if r.CreditCode == q.Keyword || r.EnterpriseName == q.Keyword ||
-			(!q.Exact && strings.Contains(r.EnterpriseName, q.Keyword)) {
-			if q.TypeCode == "" || q.TypeCode == r.TypeCode {
-				hits = append(hits, r)
-			}
-		}
-	}
-	p := cert.Page{Total: len(hits)}
-	if from := (q.Page - 1) * q.PageSize; from < len(hits) {
-		p.Items = hits[from:min(from+q.PageSize, len(hits))]
-	}
-	return p, nil
-}
-
-func (f *fakeSearcher) Get(ctx context.Context, id string) (cert.Record, error) {
-	f.calls++
-	if f.err != nil {
-		return cert.Record{}, f.err
-	}
-	for _, r := range f.recs {
-		if r.ID == id {
-			return r, nil
-		}
-	}
-	return cert.Record{}, cert.ErrNotFound
-}
 
 func day(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
@@ -190,7 +147,7 @@ func TestList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &fakeSearcher{recs: testRecords()}
+			svc := &certtest.Searcher{Records: testRecords()}
 			status, env, raw := call(t, newMux(svc, discard()), tt.req.build(t))
 			if status != http.StatusOK || env["code"] != 200.0 || env["msg"] != "成功" {
 				t.Fatalf("status %d, body %s; want HTTP 200, code 200, msg 成功", status, raw)
@@ -214,8 +171,8 @@ func TestList(t *testing.T) {
 			if !strings.Contains(raw, `"items":[`) {
 				t.Errorf("items not an array: %s", raw)
 			}
-			if svc.last.Keyword != tt.wantKeyword || svc.last.PageSize != tt.wantPageSize || svc.last.Exact {
-				t.Errorf("query = %+v, want keyword %q, pageSize %d, fuzzy", svc.last, tt.wantKeyword, tt.wantPageSize)
+			if svc.Last.Keyword != tt.wantKeyword || svc.Last.PageSize != tt.wantPageSize || svc.Last.Exact {
+				t.Errorf("query = %+v, want keyword %q, pageSize %d, fuzzy", svc.Last, tt.wantKeyword, tt.wantPageSize)
 			}
 		})
 	}
@@ -224,7 +181,7 @@ func TestList(t *testing.T) {
 // TestListItemShape: field names, order and date format as in the seed; a
 // record without a type name shows its type code.
 func TestListItemShape(t *testing.T) {
-	svc := &fakeSearcher{recs: testRecords()}
+	svc := &certtest.Searcher{Records: testRecords()}
 	_, _, raw := call(t, newMux(svc, discard()), request{ctype: form, body: "keyword=甲科技&pageSize=2"}.build(t))
 	want := `{"code":200,"msg":"成功","taskNo":"41020892700032664119","data":{"page":{"pageNo":1,"pageSize":2,"recordCount":3},"items":[` +
 		`{"Type":"软件产品证书","Id":"id1","CertNo":"浙RC-2020-0106","StartDate":"2020-03-30 00:00:00","EndDate":"2025-03-30 00:00:00"},` +
@@ -235,7 +192,7 @@ func TestListItemShape(t *testing.T) {
 }
 
 func TestDetail(t *testing.T) {
-	svc := &fakeSearcher{recs: testRecords()}
+	svc := &certtest.Searcher{Records: testRecords()}
 	for _, req := range []request{
 		{path: "/enterprise/certificate/detail", ctype: form, body: "id=id1"},
 		{path: "/enterprise/certificate/detail", ctype: "application/json", body: `{"id":"id1"}`},
@@ -292,7 +249,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &fakeSearcher{recs: testRecords(), err: tt.svcErr}
+			svc := &certtest.Searcher{Records: testRecords(), Err: tt.svcErr}
 			var logBuf bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&logBuf, nil))
 			status, env, raw := call(t, newMux(svc, log), tt.req.build(t))
@@ -302,8 +259,8 @@ func TestErrors(t *testing.T) {
 			if env["data"] != nil {
 				t.Errorf("data = %v, want null", env["data"])
 			}
-			if svc.calls != tt.wantCalls {
-				t.Errorf("service called %d times, want %d", svc.calls, tt.wantCalls)
+			if svc.Calls != tt.wantCalls {
+				t.Errorf("service called %d times, want %d", svc.Calls, tt.wantCalls)
 			}
 			if tt.wantCode == CodeInternal {
 				// Logged with the task number and cause; the client sees neither.
@@ -320,7 +277,7 @@ func TestErrors(t *testing.T) {
 
 func TestMethodNotAllowed(t *testing.T) {
 	rec := httptest.NewRecorder()
-	newMux(&fakeSearcher{}, discard()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/enterprise/certificate/list?keyword=x", nil))
+	newMux(&certtest.Searcher{}, discard()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/enterprise/certificate/list?keyword=x", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET list: HTTP %d, want 405", rec.Code)
 	}
@@ -328,7 +285,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 func TestBodyTooLarge(t *testing.T) {
 	req := request{ctype: form, body: "keyword=甲科技&pad=" + strings.Repeat("x", maxParamBody)}.build(t)
-	status, env, _ := call(t, newMux(&fakeSearcher{}, discard()), req)
+	status, env, _ := call(t, newMux(&certtest.Searcher{}, discard()), req)
 	if status != 200 || env["code"] != 400.0 {
 		t.Errorf("oversized body: HTTP %d code %v, want 200/400", status, env["code"])
 	}
@@ -342,7 +299,7 @@ func FuzzListParams(f *testing.F) {
 	f.Add("", `{"keyword":{"a":1}}`, "keyword=%zz")
 	f.Add("multipart/form-data; boundary=x", "--x\r\n", "")
 	f.Fuzz(func(t *testing.T, ctype, body, query string) {
-		svc := &fakeSearcher{recs: testRecords()}
+		svc := &certtest.Searcher{Records: testRecords()}
 		req := httptest.NewRequest(http.MethodPost, "/enterprise/certificate/list", strings.NewReader(body))
 		req.URL.RawQuery = query
 		if ctype != "" {
@@ -360,8 +317,8 @@ func FuzzListParams(f *testing.F) {
 		if env.Code != CodeOK && env.Code != CodeBadParam {
 			t.Fatalf("code %d", env.Code)
 		}
-		if svc.calls > 0 {
-			q := svc.last
+		if svc.Calls > 0 {
+			q := svc.Last
 			if strings.TrimSpace(q.Keyword) == "" || q.Page < 1 || q.PageSize < 1 || q.PageSize > cert.MaxPageSize {
 				t.Fatalf("service got %+v", q)
 			}
@@ -372,7 +329,7 @@ func FuzzListParams(f *testing.F) {
 // BenchmarkHandler measures the dialect's own cost per request (parameter
 // parsing and rendering) over the in-memory fake.
 func BenchmarkHandler(b *testing.B) {
-	mux := newMux(&fakeSearcher{recs: testRecords()}, discard())
+	mux := newMux(&certtest.Searcher{Records: testRecords()}, discard())
 	for _, bc := range []struct{ name, path, body string }{
 		{"route=detail", "/enterprise/certificate/detail", "id=id1"},
 		{"route=list", "/enterprise/certificate/list", "keyword=%E7%94%B2%E7%A7%91%E6%8A%80&pageSize=10"},

@@ -15,52 +15,9 @@ import (
 	"time"
 
 	"github.com/zhengapi/zheng/internal/cert"
+	"github.com/zhengapi/zheng/internal/cert/certtest"
 	"github.com/zhengapi/zheng/internal/reqinfo"
 )
-
-// fakeSearcher is an in-memory cert.Searcher: a keyword matches a record
-// whose holder name equals it (or contains it unless Exact) or whose credit
-// code equals it; err, when set, is returned by every call.
-type fakeSearcher struct {
-	recs  []cert.Record
-	err   error
-	last  cert.Query
-	calls int
-}
-
-func (f *fakeSearcher) Search(ctx context.Context, q cert.Query) (cert.Page, error) {
-	f.last, f.calls = q, f.calls+1
-	if f.err != nil {
-		return cert.Page{}, f.err
-	}
-	var hits []cert.Record
-	for _, r := range f.recs {
-		if r.CreditCode == q.Keyword || r.EnterpriseName == q.Keyword ||
-			(!q.Exact && strings.Contains(r.EnterpriseName, q.Keyword)) {
-			if q.TypeCode == "" || q.TypeCode == r.TypeCode {
-				hits = append(hits, r)
-			}
-		}
-	}
-	p := cert.Page{Total: len(hits)}
-	if from := (q.Page - 1) * q.PageSize; from < len(hits) {
-		p.Items = hits[from:min(from+q.PageSize, len(hits))]
-	}
-	return p, nil
-}
-
-func (f *fakeSearcher) Get(ctx context.Context, id string) (cert.Record, error) {
-	f.calls++
-	if f.err != nil {
-		return cert.Record{}, f.err
-	}
-	for _, r := range f.recs {
-		if r.ID == id {
-			return r, nil
-		}
-	}
-	return cert.Record{}, cert.ErrNotFound
-}
 
 func day(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
@@ -174,7 +131,7 @@ func TestSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &fakeSearcher{recs: testRecords()}
+			svc := &certtest.Searcher{Records: testRecords()}
 			status, env, raw := call(t, newMux(svc, discard()), searchPath+tt.query)
 			if status != http.StatusOK {
 				t.Fatalf("HTTP %d: %s", status, raw)
@@ -206,15 +163,15 @@ func TestSearch(t *testing.T) {
 					t.Errorf("ids = %q, want %q", ids, tt.wantIDs)
 				}
 			}
-			if tt.wantQuery != (cert.Query{}) && svc.last != tt.wantQuery {
-				t.Errorf("query = %+v, want %+v", svc.last, tt.wantQuery)
+			if tt.wantQuery != (cert.Query{}) && svc.Last != tt.wantQuery {
+				t.Errorf("query = %+v, want %+v", svc.Last, tt.wantQuery)
 			}
 		})
 	}
 }
 
 func TestSearchShape(t *testing.T) {
-	svc := &fakeSearcher{recs: testRecords()}
+	svc := &certtest.Searcher{Records: testRecords()}
 	_, _, raw := call(t, newMux(svc, discard()), searchPath+"key=k&searchKey=苏州企查查科技有限公司")
 	want := `{"Paging":{"PageSize":10,"PageIndex":1,"TotalRecords":1},"Result":[{"Id":"x3","Name":"电缆分线箱","Type":"ccc",` +
 		`"StartDate":"2012-09-24 00:00:00","EndDate":"","No":"2012010301569774","TypeDesc":"强制性产品认证"}],` +
@@ -225,7 +182,7 @@ func TestSearchShape(t *testing.T) {
 }
 
 func TestDetail(t *testing.T) {
-	svc := &fakeSearcher{recs: testRecords()}
+	svc := &certtest.Searcher{Records: testRecords()}
 	status, _, raw := call(t, newMux(svc, discard()), detailPath+"key=k&certId=145695151793ad28f7ffd5d8a24cd6191")
 	// Flat keys per the rule in cert/shape.go, certificate fields first, null kept.
 	want := `{"Result":{"Id":"145695151793ad28f7ffd5d8a24cd6191","Data":{"证书编号":"17418Q20358R1M","变更日期":"","主认证证书号":null,` +
@@ -274,7 +231,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &fakeSearcher{recs: testRecords(), err: tt.svcErr}
+			svc := &certtest.Searcher{Records: testRecords(), Err: tt.svcErr}
 			var logBuf bytes.Buffer
 			status, env, raw := call(t, newMux(svc, slog.New(slog.NewTextHandler(&logBuf, nil))), tt.target)
 			if env["Status"] != tt.wantStatus.String() || status != tt.wantStatus.HTTPStatus() {
@@ -283,8 +240,8 @@ func TestErrors(t *testing.T) {
 			if env["Result"] != nil {
 				t.Errorf("Result = %v, want null", env["Result"])
 			}
-			if svc.calls != tt.wantCalls {
-				t.Errorf("service called %d times, want %d", svc.calls, tt.wantCalls)
+			if svc.Calls != tt.wantCalls {
+				t.Errorf("service called %d times, want %d", svc.Calls, tt.wantCalls)
 			}
 			if tt.wantStatus == StatusUnknownError {
 				if !strings.Contains(logBuf.String(), "17639089990001230001") || !strings.Contains(logBuf.String(), tt.svcErr.Error()) {
@@ -322,7 +279,7 @@ func FuzzSearchParams(f *testing.F) {
 	f.Add("key=k&searchKey=企&pageSize=-1")
 	f.Add("searchKey=%zz&key")
 	f.Fuzz(func(t *testing.T, query string) {
-		svc := &fakeSearcher{recs: testRecords()}
+		svc := &certtest.Searcher{Records: testRecords()}
 		req := httptest.NewRequest(http.MethodGet, "/api/yj/ECICertification/SearchCertification", nil)
 		req.URL.RawQuery = query
 		rec := httptest.NewRecorder()
@@ -336,8 +293,8 @@ func FuzzSearchParams(f *testing.F) {
 		default:
 			t.Fatalf("Status %s for %q", env.Status, query)
 		}
-		if svc.calls > 0 {
-			q := svc.last
+		if svc.Calls > 0 {
+			q := svc.Last
 			if n := len([]rune(strings.TrimSpace(q.Keyword))); n < 2 || q.Page < 1 || q.PageSize < 1 || q.PageSize > cert.MaxPageSize || q.Page*q.PageSize > MaxRecords {
 				t.Fatalf("service got %+v from %q", q, query)
 			}
@@ -351,7 +308,7 @@ func FuzzSearchParams(f *testing.F) {
 // BenchmarkHandler measures the dialect's own cost per request (parameter
 // parsing and rendering) over the in-memory fake.
 func BenchmarkHandler(b *testing.B) {
-	mux := newMux(&fakeSearcher{recs: testRecords()}, discard())
+	mux := newMux(&certtest.Searcher{Records: testRecords()}, discard())
 	for _, bc := range []struct{ name, target string }{
 		{"route=detail", detailPath + "key=k&certId=145695151793ad28f7ffd5d8a24cd6191"},
 		{"route=search", searchPath + "key=k&searchKey=%E4%BC%81%E6%9F%A5%E6%9F%A5%E7%A7%91%E6%8A%80%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8"},
@@ -385,7 +342,7 @@ func TestKeyAfterGateway(t *testing.T) {
 		{"unauthenticated detail, no key", detailPath + "certId=145695151793ad28f7ffd5d8a24cd6191", "", StatusKeyInvalid},
 		{"unauthenticated detail, any key", detailPath + "key=x&certId=145695151793ad28f7ffd5d8a24cd6191", "", StatusOK},
 	}
-	mux := newMux(&fakeSearcher{recs: testRecords()}, discard())
+	mux := newMux(&certtest.Searcher{Records: testRecords()}, discard())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, tt.target, nil)
