@@ -261,7 +261,7 @@ func (g *geom) bodyBottom(b image.Rectangle, alpha *image.Gray, halfW float64) (
 		for ; ; y += step {
 			sx, sy := g.toSrc(x, y)
 			if sx < float64(b.Min.X) || sx >= float64(b.Max.X) {
-				break // off the side: the renderer fills background there
+				break // off the side: the renderer continues the photo's edge there
 			}
 			if sy >= float64(b.Max.Y) {
 				// The photo ends under the person: the torso may be

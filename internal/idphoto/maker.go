@@ -243,6 +243,8 @@ func (m *Maker) make(ctx context.Context, req *Request) (*Result, error) {
 		src: img, alpha: mr.Alpha, fg: mr.Foreground, bg: j.bg, toSrc: toSrc,
 		w: j.w, h: j.h, srcPer: 1 / box.Scale,
 		noExtend: photo.Max.Y > img.Bounds().Max.Y,
+		bodyTop:  (g.chinY - box.Y0) * box.Scale,
+		axisX:    (g.centerX - box.X0) * box.Scale,
 	})
 	if 1/box.Scale < 0.67 {
 		j.report.warn(fmt.Sprintf("low resolution: the face was enlarged %.1f×", box.Scale))

@@ -151,6 +151,48 @@ func TestMakeFraming(t *testing.T) {
 	}
 }
 
+// TestTiltedBodyNotCut levels tilted portraits whose photo is tight
+// around the shoulders, so the rotated photo does not cover the output's
+// bottom corners: the body must still run into them, not stop at the
+// photo's slanted edge with a wedge of background.
+func TestTiltedBodyNotCut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    portrait
+	}{
+		{"15° clockwise", synthPortrait(520, 700, 260, 240, 200, 15, true)},
+		{"15° anticlockwise", synthPortrait(520, 700, 260, 240, 200, -15, true)},
+		{"20° small photo", synthPortrait(260, 350, 130, 120, 100, 20, true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestMaker(t, tc.p, Config{})
+			req, err := ParseRequest(params("spec", "一寸", "bgColor", "blue"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Image = encodeJPEG(t, tc.p.img)
+			res, err := m.Make(context.Background(), req)
+			if err != nil {
+				t.Fatalf("Make: %v", err)
+			}
+			img, err := jpeg.Decode(bytes.NewReader(res.Photo))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bg, _ := ParseBackground(req.BgColor)
+			b := img.Bounds()
+			// The body is 2.6 face heights wide, the output 2.4: both
+			// bottom corners lie under it.
+			for _, c := range []image.Point{{2, b.Dy() - 3}, {b.Dx() - 3, b.Dy() - 3}} {
+				got := color.RGBAModel.Convert(img.At(c.X, c.Y)).(color.RGBA)
+				if d := colorDist(got, bg.At(c.Y, b.Dy())); d < 40 {
+					t.Errorf("bottom corner %v = %v is background: the body is cut", c, got)
+				}
+			}
+		})
+	}
+}
+
 func colorDist(a, b color.RGBA) int {
 	abs := func(x int) int {
 		if x < 0 {

@@ -154,14 +154,21 @@ type renderInput struct {
 	// noExtend: src is a part of the photo that stops above its bottom
 	// edge, so its last row must not be repeated.
 	noExtend bool
+	// bodyTop is the output row (the chin) below which an output point
+	// outside the photo takes the photo's edge above it and towards the
+	// face axis (column axisX), along a shoulder's slope, so a rotated or
+	// narrow photo's edge does not cut the body; above it the background
+	// shows.
+	bodyTop, axisX float64
 }
 
 // render produces the composited output and its coverage (alpha, 0–255):
 // each output pixel averages n×n bilinear samples over its footprint in
 // the source, compositing foreground over the background per sample, so
-// downscaling is area-correct and edges are not aliased. Above and beside
-// the source, and outside the matte, the new background shows; below the
-// source its last row is repeated (see bodyBottom).
+// downscaling is area-correct and edges are not aliased. Above the source,
+// beside it above the chin, and outside the matte, the new background
+// shows; below the source its last row is repeated (see bodyBottom), and
+// beside it below the chin its edge is continued (see edgeAbove).
 func render(in renderInput) (*image.RGBA, *image.Gray) {
 	in = prefilter(in)
 	src := newPixelSource(in.src)
@@ -235,7 +242,7 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 			for j := 0; j < n; j++ {
 				for i := 0; i < n; i++ {
 					x, y := in.toSrc.apply(float64(u)+(float64(i)+0.5)/float64(n), float64(v)+(float64(j)+0.5)/float64(n))
-					if y >= float64(sb.Max.Y) && !in.noExtend {
+					if y >= float64(sb.Max.Y) && !in.noExtend && x >= float64(sb.Min.X) && x < float64(sb.Max.X) {
 						// Below the photo: continue its last row downwards,
 						// blurred sideways more the further it goes, so the
 						// torso fades on instead of ending in a cut or in
@@ -244,6 +251,19 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 						r, g, b, a := rowBox(x-spread, x+spread)
 						sr, sg, sbl, sa = sr+r, sg+g, sbl+b, sa+a
 						continue
+					}
+					if x < float64(sb.Min.X) || x >= float64(sb.Max.X) || y < float64(sb.Min.Y) || y >= float64(sb.Max.Y) {
+						// Beside the photo (it was rotated, or is narrow):
+						// take the photo's edge above and towards the
+						// axis, matte included, so the body goes on.
+						ou, ov := float64(u)+(float64(i)+0.5)/float64(n), float64(v)+(float64(j)+0.5)/float64(n)
+						run := shoulderRun // towards the axis
+						if ou > in.axisX {
+							run = -run
+						}
+						if ex, ey, ok := edgeAbove(in.toSrc, sb, x, y, run, ov-in.bodyTop); ok {
+							x, y = ex, ey
+						}
 					}
 					r, g, b, a := sample(x, y)
 					sr, sg, sbl, sa = sr+r, sg+g, sbl+b, sa+a
@@ -259,6 +279,43 @@ func render(in renderInput) (*image.RGBA, *image.Gray) {
 		}
 	}
 	return out, cov
+}
+
+// shoulderRun is the sideways step per output row up along which a point
+// beside the photo takes its colour: about a shoulder's slope (30°), so
+// the continued outline slopes like one instead of dropping straight.
+const shoulderRun = 1.7
+
+// edgeAbove walks from the source point (x, y), outside b, up in the
+// output frame by at most maxUp output rows, moving run output columns
+// sideways per row, to where it enters b, and returns that point moved
+// just inside b. ok is false when the walk does not reach b.
+func edgeAbove(t affine, b image.Rectangle, x, y, run, maxUp float64) (ex, ey float64, ok bool) {
+	if maxUp <= 0 {
+		return 0, 0, false
+	}
+	ux, uy := t.a*run-t.b, t.c*run-t.d // one step, in source pixels
+	lo, hi := 0.0, maxUp
+	for _, ax := range [][4]float64{{x, ux, float64(b.Min.X), float64(b.Max.X)}, {y, uy, float64(b.Min.Y), float64(b.Max.Y)}} {
+		p, d, mn, mx := ax[0], ax[1], ax[2], ax[3]
+		if math.Abs(d) < 1e-12 {
+			if p < mn || p >= mx {
+				return 0, 0, false
+			}
+			continue
+		}
+		t0, t1 := (mn-p)/d, (mx-p)/d
+		if t0 > t1 {
+			t0, t1 = t1, t0
+		}
+		lo, hi = math.Max(lo, t0), math.Min(hi, t1)
+	}
+	if lo > hi {
+		return 0, 0, false
+	}
+	ex = math.Max(float64(b.Min.X)+0.5, math.Min(float64(b.Max.X)-0.5, x+lo*ux))
+	ey = math.Max(float64(b.Min.Y)+0.5, math.Min(float64(b.Max.Y)-0.5, y+lo*uy))
+	return ex, ey, true
 }
 
 // luma of an RGB colour (BT.601).
