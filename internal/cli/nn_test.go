@@ -8,21 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zhengapi/zheng/internal/testenv"
 )
 
 // nnModelsDir returns the fetched models folder or skips.
-func nnModelsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("ZHENG_MODELS")
-	if dir == "" {
-		wd, _ := os.Getwd()
-		dir = filepath.Join(wd, "..", "..", "models")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "facemesh.json")); err != nil {
-		t.Skipf("models not fetched (scripts/fetch-models.sh): %v", err)
-	}
-	return dir
-}
+func nnModelsDir(t *testing.T) string { return testenv.Models(t, "facemesh") }
 
 func nnEnv(models string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer

@@ -12,42 +12,13 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/zhengapi/zheng/internal/testenv"
 )
 
 // modelsDir finds the fetched models (ZHENG_MODELS, else ./models at the repo
 // root) or skips the test.
-func modelsDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("ZHENG_MODELS")
-	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			t.Skip(err)
-		}
-		dir = filepath.Join(root, "models")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "rvm.json")); err != nil {
-		t.Skipf("models not fetched (run scripts/fetch-models.sh): %v", err)
-	}
-	return dir
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
+func modelsDir(t testing.TB) string { return testenv.Models(t, "rvm") }
 
 // readF32 reads a raw little-endian float32 file, or its gzipped twin.
 func readF32(path string) ([]float32, error) {
