@@ -75,9 +75,9 @@ func orEnv(env *Env, v, name string) string {
 	return env.Getenv(name)
 }
 
-// openGateway opens the gateway's tables in the store the certificates use
-// and the keyring, and checks that the key is the one the data was sealed
-// with.
+// openGateway opens the gateway's store (gateway.db in the data dir, or the
+// certificates' PostgreSQL database) and the keyring, and checks that the
+// key is the one the data was sealed with.
 func openGateway(ctx context.Context, store storeFlags, masterKey string) (*sqlstore.Store, *gateway.Keyring, error) {
 	var (
 		key []byte

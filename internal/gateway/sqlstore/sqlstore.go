@@ -1,8 +1,9 @@
-// Package sqlstore stores the gateway's apps, packages and usage in the
-// same database as the certificates: the SQLite file <data-dir>/zheng.db
-// (WAL, busy timeout) or a PostgreSQL URL. Its tables are prefixed gw_ and
-// created by versioned migrations on Open. Spending a call is one
-// conditional UPDATE, so it is exact across processes sharing the database.
+// Package sqlstore stores the gateway's apps, packages and usage: in the
+// SQLite file <data-dir>/gateway.db (WAL, busy timeout), apart from the
+// certificates, or in the certificates' PostgreSQL database. Its tables are
+// prefixed gw_ and created by versioned migrations on Open. Spending a call
+// is one conditional UPDATE, so it is exact across processes sharing the
+// database.
 package sqlstore
 
 import (
@@ -60,14 +61,22 @@ type spendResult struct {
 	err error
 }
 
-// FileName is the SQLite database file in the data dir, shared with the
-// certificate store.
-const FileName = "zheng.db"
+// FileName is the gateway's SQLite file in the data dir. It is not the
+// certificate store's file: on SQLite every commit makes the other
+// connections to a file drop their page caches, so the gateway's frequent
+// small commits (lease refills, usage batches) would slow every certificate
+// lookup.
+const FileName = "gateway.db"
 
 // Open opens (and migrates) the store: dsn empty means the SQLite file in
-// dataDir; otherwise dsn must be a postgres:// or postgresql:// URL.
+// dataDir, after moving the gateway's tables there from the certificate
+// store's file if an earlier version kept them in it (moveLegacy); otherwise
+// dsn must be a postgres:// or postgresql:// URL.
 func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 	if dsn == "" {
+		if err := moveLegacy(ctx, dataDir); err != nil {
+			return nil, err
+		}
 		return openSQLite(ctx, filepath.Join(dataDir, FileName))
 	}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
