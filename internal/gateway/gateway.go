@@ -51,7 +51,8 @@ type Options struct {
 	// use SuccessOnly.
 	Rules map[string]Rule
 	// CacheTTL is how long an app looked up by credential is reused
-	// before the store is asked again. Changes made through this
+	// before the store is asked again, and how long lease refills keep
+	// charging the package they chose. Changes made through this
 	// process's Apps apply at once; changes made by another process
 	// (the CLI, a second server) apply within CacheTTL. Default 2 s;
 	// negative disables the cache.
@@ -137,7 +138,12 @@ func New(store Store, keys *Keyring, opts *Options) *Gateway {
 			o.LeaseIdle = 2 * time.Second
 		}
 		g.opts.LeaseIdle = o.LeaseIdle
-		g.leases = newLeases(store, o.LeaseSize, o.LeaseIdle)
+		// Packages changed by another process are seen as late as apps are.
+		g.leases = newLeases(store, o.LeaseSize, o.LeaseIdle, o.CacheTTL)
+		g.apps.changed = func() {
+			g.cache.clear()
+			g.leases.rechoose()
+		}
 		g.stop, g.stopped = make(chan struct{}), make(chan struct{})
 		go g.sweepLeases()
 	}

@@ -84,6 +84,7 @@ func openPostgres(t testing.TB) (*sqlstore.Store, string) {
 type stack struct {
 	gw      *gateway.Gateway
 	handler http.Handler
+	store   gateway.Store
 }
 
 func newStack(t testing.TB, st gateway.Store, opts *gateway.Options) *stack {
@@ -101,7 +102,7 @@ func newStack(t testing.TB, st gateway.Store, opts *gateway.Options) *stack {
 	srv.Handle("GET /api/yj/ECICertification/SearchCertification", gw.Wrap("cert", http.HandlerFunc(qccStub)))
 	srv.Handle("POST /idphoto/make", gw.Wrap("idphoto", http.HandlerFunc(jumeiStub)))
 	srv.Handle("GET /v1/account/usage", gw.UsageHandler())
-	return &stack{gw: gw, handler: srv.Handler()}
+	return &stack{gw: gw, handler: srv.Handler(), store: st}
 }
 
 // jumeiStub answers the envelope code given in the query parameter
@@ -703,5 +704,57 @@ func TestLeasedSpending(t *testing.T) {
 		if pkgs[0].Used != c.used {
 			t.Errorf("%s after Close: used %d, want %d", c.app.Name, pkgs[0].Used, c.used)
 		}
+	}
+}
+
+// TestLeaseRefillsFollowTopups: refills keep charging the package they
+// chose without re-reading the packages, until the packages change; a
+// top-up expiring first is then charged first.
+func TestLeaseRefillsFollowTopups(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// topup adds the package that expires first, through this
+		// gateway or through another process's Apps.
+		topup      func(s *stack, appID string, spec gateway.PackageSpec)
+		cacheTTL   time.Duration
+		wantA      int64
+		wantB      int64
+		wantRefill string
+	}{
+		{"through the gateway", func(s *stack, appID string, spec gateway.PackageSpec) {
+			if _, err := s.gw.Apps().Topup(ctx, appID, spec); err != nil {
+				t.Fatal(err)
+			}
+		}, 0, 32, 1, "the new package"},
+		{"by another process, choice not reused", func(s *stack, appID string, spec gateway.PackageSpec) {
+			other := gateway.NewApps(s.store, testKeys(t), func() time.Time { return testNow })
+			if _, err := other.Topup(ctx, appID, spec); err != nil {
+				t.Fatal(err)
+			}
+		}, -1, 32, 1, "the new package"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t, openSQLite(t), &gateway.Options{LeaseSize: 16, CacheTTL: tc.cacheTTL})
+			app := createApp(t, s.gw, gateway.NewApp{Name: "a", Packages: []gateway.PackageSpec{pkg("cert", 100)}})
+			call := func(n int) {
+				for range n {
+					if a := serve(s.handler, request("POST", "/enterprise/certificate/list", "", withAppCode(string(app.AppCodes[0])))); a.status != 200 {
+						t.Fatalf("HTTP %d %s", a.status, a.ErrorCode)
+					}
+				}
+			}
+			call(20) // two blocks of 16 from package A, 12 calls left in the lease
+			tc.topup(s, app.AppID, gateway.PackageSpec{Product: "cert", Calls: 10, ExpiresAt: testNow.Add(24 * time.Hour)})
+			call(13) // 12 from the lease, then a refill
+			if err := s.gw.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			pkgs, _ := s.gw.Apps().Packages(ctx, app.AppID)
+			// Ordered by expiry: B (the top-up) first.
+			if len(pkgs) != 2 || pkgs[1].Used != tc.wantA || pkgs[0].Used != tc.wantB {
+				t.Errorf("used A %d, B %d; want %d, %d: the refill charges %s", pkgs[1].Used, pkgs[0].Used, tc.wantA, tc.wantB, tc.wantRefill)
+			}
+		})
 	}
 }
