@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zhengapi/zheng/internal/cert"
+	"github.com/zhengapi/zheng/internal/cert/certgen"
 )
 
 // Run runs the suite. newStore must return a new, empty store for each
@@ -35,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) cert.Store) {
 	t.Run("Names", func(t *testing.T) { testNames(t, open) })
 	t.Run("Ranking", func(t *testing.T) { testRanking(t, open) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, open) })
+	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
 }
 
 type opener func(t *testing.T, recs ...cert.Record) (cert.Store, *cert.Service)
@@ -313,5 +315,73 @@ func testPagination(t *testing.T, open opener) {
 	p := search(t, svc, cert.Query{Keyword: "分页测试", Page: 9, PageSize: 10})
 	if len(p.Items) != 0 || p.Total != 23 {
 		t.Errorf("page past the end = %d items, total %d; want 0 items, total 23", len(p.Items), p.Total)
+	}
+}
+
+// testBulk stores batches as large as an import's, where a store may
+// take paths small batches never do (SQLite compresses bodies once a
+// batch is large enough to sample), and checks every record comes back
+// and is found by each of its keys.
+func testBulk(t *testing.T, open opener) {
+	gen := certgen.New(7)
+	recs := make([]cert.Record, 1500)
+	for i := range recs {
+		recs[i] = gen.Next()
+	}
+	s, svc := open(t)
+	if st := mustUpsert(t, s, recs[:1200]...); st.Inserted != 1200 {
+		t.Fatalf("first batch stats = %+v, want 1200 inserted", st)
+	}
+	// A second, smaller batch overlapping the first: 200 unchanged, 300 new.
+	if st := mustUpsert(t, s, recs[1000:]...); st != (cert.UpsertStats{Inserted: 300, Unchanged: 200}) {
+		t.Fatalf("second batch stats = %+v, want 300 inserted, 200 unchanged", st)
+	}
+	ctx := context.Background()
+	for i := 0; i < len(recs); i += 97 {
+		r := recs[i]
+		got, err := svc.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", r.ID, err)
+		}
+		if !reflect.DeepEqual(got, r) {
+			t.Fatalf("Get(%s) differs from what was stored:\n%+v\nwant\n%+v", r.ID, got, r)
+		}
+		for _, q := range []cert.Query{
+			{Keyword: r.EnterpriseName, Exact: true},
+			{Keyword: r.CreditCode},
+			{Keyword: string([]rune(cert.FuzzyKey(r.EnterpriseName))[2:6])},
+		} {
+			found := false
+			for page := 1; !found; page++ {
+				q.Page, q.PageSize = page, 20
+				p := search(t, svc, q)
+				for _, it := range p.Items {
+					if it.ID == r.ID {
+						found = true
+						if !reflect.DeepEqual(it.Parties, r.Parties) || it.CertNo != r.CertNo || it.Detail != nil {
+							t.Errorf("Search(%q) item %s = %+v; want the record's list fields", q.Keyword, r.ID, it)
+						}
+					}
+				}
+				if page*20 >= p.Total {
+					break
+				}
+			}
+			if !found {
+				t.Errorf("Search(%+v) does not find %s (%s)", q, r.ID, r.EnterpriseName)
+			}
+		}
+	}
+	// An update in a large batch rewrites the record and its keys.
+	upd := append([]cert.Record(nil), recs[:600]...)
+	upd[5].EnterpriseName, upd[5].Parties = "批量改名测试有限公司", nil
+	if st := mustUpsert(t, s, upd...); st != (cert.UpsertStats{Updated: 1, Unchanged: 599}) {
+		t.Fatalf("update batch stats = %+v, want 1 updated, 599 unchanged", st)
+	}
+	if p := search(t, svc, cert.Query{Keyword: "批量改名测试"}); p.Total != 1 || p.Items[0].ID != upd[5].ID {
+		t.Errorf("Search(批量改名测试) = %v, want [%s]", ids(p), upd[5].ID)
+	}
+	if got, err := svc.Get(ctx, upd[5].ID); err != nil || got.EnterpriseName != "批量改名测试有限公司" {
+		t.Errorf("Get after update = %q, %v", got.EnterpriseName, err)
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/s2"
+
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/zhengapi/zheng/internal/cert"
@@ -47,6 +49,12 @@ type Store struct {
 	// query pick a less selective bigram, never changes its answer.
 	gmu   sync.Mutex
 	grams map[string]int
+
+	dicts dicts
+
+	// stmts holds the writer's multi-row INSERTs by text: preparing one
+	// of 500 rows costs as much as running it.
+	stmts map[string]*sql.Stmt
 }
 
 // maxGramCounts bounds the bigram-count cache.
@@ -89,7 +97,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(5) // four readers and the writer
 	db.SetMaxIdleConns(5)
-	s := &Store{db: db, grams: map[string]int{}}
+	s := &Store{db: db, grams: map[string]int{}, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -101,6 +109,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	if s.w != nil {
 		s.w.Close()
 		s.w = nil
@@ -175,6 +186,34 @@ CREATE TABLE cert_heads (
 	head BLOB NOT NULL
 );
 `,
+	// Bodies and heads compressed against dictionaries (see body.go); the
+	// head moves into the certificate's own row, which saves a table
+	// insert per certificate. Rows written before keep plain bodies and
+	// their cert_heads row until they are next written.
+	3: `
+CREATE TABLE cert_dicts (
+	id   INTEGER PRIMARY KEY,
+	dict BLOB NOT NULL
+);
+ALTER TABLE cert_records ADD COLUMN head BLOB;
+`,
+	// One full-text row of terms per certificate replaces cert_fts,
+	// cert_codes and the name-key index (see terms.go): a bulk import
+	// writes one index instead of five. backfillTerms moves the data.
+	4: `
+CREATE VIRTUAL TABLE cert_terms USING fts5(
+	terms, content='', contentless_delete=1, detail=none, tokenize='ascii'
+);
+-- Merging segments less eagerly than the default 4 halves the cost of
+-- a bulk insert; lookups read a few more segments.
+INSERT INTO cert_terms(cert_terms, rank) VALUES ('automerge', 8);
+`,
+}
+
+// migrationData runs after a migration's SQL, in its transaction, for
+// the versions that move data.
+var migrationData = map[int]func(context.Context, *sql.Tx) error{
+	4: backfillTerms,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -206,6 +245,11 @@ func (s *Store) apply(ctx context.Context, v int) error {
 	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 		return err
 	}
+	if f := migrationData[v]; f != nil {
+		if err := f(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO cert_schema_migrations(version) VALUES (?)`, v); err != nil {
 		return err
 	}
@@ -221,6 +265,9 @@ func (s *Store) Get(ctx context.Context, id string) (cert.Record, error) {
 	}
 	if err != nil {
 		return cert.Record{}, fmt.Errorf("get certificate: %w", err)
+	}
+	if body, err = s.unpack(ctx, body); err != nil {
+		return cert.Record{}, fmt.Errorf("certificate %s: %w", id, err)
 	}
 	var r cert.Record
 	if err := r.UnmarshalJSON(body); err != nil {
@@ -239,13 +286,14 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 }
 
 // pageQuery sorts and counts the matches on the narrow columns, then reads
-// the list fields of one page only (cert_heads; the body when a
-// certificate has no head yet): sorting bodies for every match, or
-// decoding whole bodies for a list, would cost far more.
-const pageQuery = `SELECT coalesce(h.head, (SELECT b.body FROM cert_records b WHERE b.rid = p.rid)), p.total FROM (
+// the list fields of one page only (the head; for rows written before
+// heads moved into cert_records, cert_heads or else the body): sorting
+// bodies for every match, or decoding whole bodies for a list, would cost
+// far more.
+const pageQuery = `SELECT coalesce(x.head, h.head, x.body), p.total FROM (
 	SELECT r.rid, m.score, r.valid, r.start_date, r.id, count(*) OVER () AS total %s
 	ORDER BY m.score, r.valid DESC, r.start_date DESC, r.id LIMIT ? OFFSET ?
-) p LEFT JOIN cert_heads h ON h.rid = p.rid
+) p JOIN cert_records x ON x.rid = p.rid LEFT JOIN cert_heads h ON h.rid = p.rid
 ORDER BY p.score, p.valid DESC, p.start_date DESC, p.id`
 
 // Find implements cert.Store.
@@ -259,21 +307,33 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		if len(m.Codes) == 0 {
 			return cert.Page{}, nil
 		}
-		from = `(SELECT DISTINCT rid, 0 AS score FROM cert_codes WHERE code IN (?` + strings.Repeat(",?", len(m.Codes)-1) + `))`
+		var terms []string
 		for _, c := range m.Codes {
-			args = append(args, c)
+			if t := quoted(codeTerm(c)); !slices.Contains(terms, t) {
+				terms = append(terms, t)
+			}
 		}
+		from = `(SELECT rowid AS rid, 0 AS score FROM cert_terms WHERE cert_terms MATCH ?)`
+		args = append(args, strings.Join(terms, " OR "))
 	case cert.MatchName:
-		from = `(SELECT DISTINCT rid, 0 AS score FROM cert_names WHERE name_key = ?)`
-		args = append(args, m.Key)
+		from = `(SELECT DISTINCT n.rid AS rid, 0 AS score FROM cert_names n
+			WHERE n.rid IN (SELECT rowid FROM cert_terms WHERE cert_terms MATCH ?) AND n.name_key = ?)`
+		args = append(args, quoted(nameTerm(m.Key)), m.Key)
 	case cert.MatchFuzzy:
 		// The full-text index finds the certificates; their names are
 		// then checked and scored: tier (equal, prefix, contains) times a
 		// large factor plus the name length, and a certificate ranks by
 		// its closest party.
+		candidates := `cert_names n`
+		if q := s.termsQuery(ctx, m.Key); q != "" {
+			candidates += ` WHERE n.rid IN (SELECT rowid FROM cert_terms WHERE cert_terms MATCH ?) AND`
+			args = append(args, q)
+		} else {
+			candidates += ` WHERE` // no term to look up: every name is checked
+		}
 		from = `(SELECT n.rid AS rid, MIN(CASE WHEN n.fuzzy_key = ? THEN 0 WHEN substr(n.fuzzy_key, 1, ?) = ? THEN 1 ELSE 2 END * 1000000 + length(n.fuzzy_key)) AS score
-			FROM cert_names n WHERE n.rid IN (SELECT rowid FROM cert_fts WHERE cert_fts MATCH ?) AND instr(n.fuzzy_key, ?) > 0 GROUP BY n.rid)`
-		args = append(args, m.Key, utf8.RuneCountInString(m.Key), m.Key, s.ftsQuery(ctx, m.Key), m.Key)
+			FROM ` + candidates + ` instr(n.fuzzy_key, ?) > 0 GROUP BY n.rid)`
+		args = append([]any{m.Key, utf8.RuneCountInString(m.Key), m.Key}, append(args, m.Key)...)
 	default:
 		return cert.Page{}, fmt.Errorf("unknown match kind %d", m.Kind)
 	}
@@ -294,6 +354,9 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 		if err := rows.Scan(&body, &page.Total); err != nil {
 			return cert.Page{}, fmt.Errorf("search certificates: %w", err)
 		}
+		if body, err = s.unpack(ctx, body); err != nil {
+			return cert.Page{}, fmt.Errorf("search certificates: %w", err)
+		}
 		var r cert.Record
 		if err := r.UnmarshalJSON(body); err != nil {
 			return cert.Page{}, fmt.Errorf("decode certificate: %w", err)
@@ -312,17 +375,20 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 	return page, nil
 }
 
-// ftsQuery is the full-text query for the candidates of a fuzzy key: the
-// two rarest of its selective bigrams (up to four when those are common),
-// in any order. The names are checked for the whole key afterwards; two
-// rare bigrams leave few candidates, and every further posting list read
-// costs more than it saves. Only
-// when every bigram is common is it the exact phrase: a query over
-// bigrams such as 有限 and 公司 reads posting lists as long as the store.
-func (s *Store) ftsQuery(ctx context.Context, key string) string {
-	gs := cert.SelectiveBigrams(key)
+// termsQuery is the full-text query for the candidates of a fuzzy key:
+// the two rarest of its selective bigrams (up to four when those are
+// common), all of which a candidate must hold. The names are checked for
+// the whole key afterwards; two rare bigrams leave few candidates, and
+// every further posting list read costs more than it saves. Only when
+// every bigram is common does it ask for all of them. It returns "" when
+// the key has no term to look up.
+func (s *Store) termsQuery(ctx context.Context, key string) string {
+	gs := slices.DeleteFunc(cert.SelectiveBigrams(key), func(g string) bool { return !queryable(g) })
 	if len(gs) == 0 {
-		return `"` + cert.Bigrams(key) + `"`
+		gs = slices.DeleteFunc(bigrams(key), func(g string) bool { return !queryable(g) })
+	}
+	if len(gs) == 0 {
+		return ""
 	}
 	if len(gs) > 2 {
 		n := make(map[string]int, len(gs))
@@ -332,7 +398,10 @@ func (s *Store) ftsQuery(ctx context.Context, key string) string {
 		slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
 		gs = gs[:rareCount(n[gs[1]], len(gs))]
 	}
-	return `"` + strings.Join(gs, `" "`) + `"`
+	for i, g := range gs {
+		gs[i] = quoted(g)
+	}
+	return strings.Join(gs, " ")
 }
 
 // rareCount is how many of a key's bigrams, rarest first, to look up:
@@ -353,7 +422,7 @@ func (s *Store) gramCount(ctx context.Context, g string) int {
 	if ok {
 		return n
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_fts WHERE cert_fts MATCH ? LIMIT ?)`, `"`+g+`"`, gramCap).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_terms WHERE cert_terms MATCH ? LIMIT ?)`, quoted(g), gramCap).Scan(&n); err != nil {
 		return math.MaxInt
 	}
 	s.gmu.Lock()
@@ -364,53 +433,72 @@ func (s *Store) gramCount(ctx context.Context, g string) int {
 	return n
 }
 
-// gramSep separates the bigram runs of different names in a cert_fts
-// row. It is a three-character token, so no phrase of bigrams contains it
-// and no match spans two names.
-const gramSep = " 丨丨丨 "
-
 // prepared is a record encoded for writing.
 type prepared struct {
 	rec   *cert.Record
-	body  []byte
-	head  []byte // body without the detail sections
+	body  []byte // JSON, then packed
+	head  []byte // body without the detail sections, JSON then packed
 	fp    [32]byte
 	names []cert.NameKeys
-	codes []string
-	grams string
+	terms string
 }
 
-// encode does the CPU work of a batch on every core before the
-// transaction, which is single-threaded.
+// encode does the CPU work of a chunk on every core.
 func encode(recs []cert.Record) []prepared {
 	out := make([]prepared, len(recs))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/64)
+	parallel(len(recs), func(i int) {
+		r := &recs[i]
+		p := &out[i]
+		p.rec = r
+		p.body = r.AppendJSON(make([]byte, 0, 2048))
+		p.fp = sha256.Sum256(p.body)
+		h := *r
+		h.Detail = nil
+		p.head = h.AppendJSON(make([]byte, 0, 512))
+		var codes []string
+		p.names, codes = cert.IndexKeys(*r)
+		p.terms = termsOf(p.names, codes)
+	})
+	return out
+}
+
+// packAll compresses the bodies and heads of a chunk on every core.
+func packAll(ps []prepared, id int64, d *s2.Dict) {
+	if d == nil {
+		return
+	}
+	parallel(len(ps), func(i int) {
+		ps[i].body = pack(id, d, ps[i].body)
+		ps[i].head = pack(id, d, ps[i].head)
+	})
+}
+
+// parallel calls f(0…n-1) on every core.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), 1+n/64)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(recs); i += workers {
-				r := &recs[i]
-				p := &out[i]
-				p.rec = r
-				p.body = r.AppendJSON(make([]byte, 0, 2048))
-				p.fp = sha256.Sum256(p.body)
-				h := *r
-				h.Detail = nil
-				p.head = h.AppendJSON(make([]byte, 0, 512))
-				p.names, p.codes = cert.IndexKeys(*r)
-				var g strings.Builder
-				for j, n := range p.names {
-					if j > 0 {
-						g.WriteString(gramSep)
-					}
-					g.WriteString(cert.Bigrams(n.Fuzzy))
-				}
-				p.grams = g.String()
+			for i := w; i < n; i += workers {
+				f(i)
 			}
 		})
 	}
 	wg.Wait()
-	return out
+}
+
+// chunkSize is how many records are encoded at a time while the writer
+// stores the previous chunk, so encoding overlaps the single-threaded
+// transaction.
+const chunkSize = 1024
+
+// chunk is an encoded part of a batch; dict is set on the first chunk
+// when the batch brings a new dictionary.
+type chunk struct {
+	ps     []prepared
+	dictID int64
+	dict   *s2.Dict
+	fresh  bool
 }
 
 // Upsert implements cert.Store. Apart from updates, which are rare, a
@@ -428,7 +516,6 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 			return st, fmt.Errorf("record %d (%s): empty id", i+1, recs[i].CertNo)
 		}
 	}
-	enc := encode(recs)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	conn, err := s.writer(ctx)
@@ -441,98 +528,220 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 	}
 	defer tx.Rollback()
 
-	type old struct {
-		rid int64
-		fp  []byte
+	curID, cur, err := s.currentDict(ctx, tx)
+	if err != nil {
+		return st, err
 	}
-	existing := make(map[string]old, len(enc))
-	for lo := 0; lo < len(enc); lo += maxRows {
-		hi := min(lo+maxRows, len(enc))
-		args := make([]any, 0, hi-lo)
-		for _, p := range enc[lo:hi] {
-			args = append(args, p.rec.ID)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, rid, fp FROM cert_records WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
-		if err != nil {
-			return st, fmt.Errorf("look up ids: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var o old
-			if err := rows.Scan(&id, &o.rid, &o.fp); err != nil {
-				rows.Close()
-				return st, fmt.Errorf("look up ids: %w", err)
+	// Encoding runs a chunk ahead of the writer.
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	var encoder sync.WaitGroup
+	defer func() {
+		close(stop)
+		encoder.Wait()
+	}()
+	encoder.Go(func() {
+		defer close(chunks)
+		for lo := 0; lo < len(recs); lo += chunkSize {
+			c := chunk{ps: encode(recs[lo:min(lo+chunkSize, len(recs))]), dictID: curID, dict: cur}
+			if lo == 0 {
+				bodies := make([][]byte, len(c.ps))
+				for i := range c.ps {
+					bodies[i] = c.ps[i].body
+				}
+				if d, fresh := chooseDict(cur, bodies); fresh {
+					c.dict, c.fresh = d, true
+					c.dictID = curID + 1
+					curID, cur = c.dictID, d
+				}
 			}
-			existing[id] = o
+			packAll(c.ps, c.dictID, c.dict)
+			select {
+			case chunks <- c:
+			case <-stop:
+				return
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return st, fmt.Errorf("look up ids: %w", err)
-		}
+	})
+
+	existing, err := s.lookup(ctx, tx, recs)
+	if err != nil {
+		return st, err
 	}
 	var next int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) + 1 FROM cert_records`).Scan(&next); err != nil {
 		return st, fmt.Errorf("next rid: %w", err)
 	}
 
-	var b bulk
-	for i := range enc {
-		p := &enc[i]
-		r := p.rec
-		o, ok := existing[r.ID]
-		var rid int64
-		switch {
-		case !ok:
-			rid = next
-			next++
-			// A later duplicate of this id in the same batch is an update
-			// of this row.
-			existing[r.ID] = old{rid: rid, fp: p.fp[:]}
-			b.records = append(b.records, rid, r.ID, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body)
-			st.Inserted++
-		case string(o.fp) == string(p.fp[:]):
-			st.Unchanged++
-			continue
-		default:
-			rid = o.rid
-			// Rows staged for the bulk insert must be written first, so a
-			// duplicate within the batch updates a row that exists.
-			if err := b.flush(ctx, tx); err != nil {
-				return cert.UpsertStats{}, err
+	var (
+		b        bulk
+		newDict  *s2.Dict
+		newDicID int64
+	)
+	for c := range chunks {
+		if c.fresh {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cert_dicts(id, dict) VALUES (?, ?)`, c.dictID, c.dict.Bytes()); err != nil {
+				return st, fmt.Errorf("store dictionary: %w", err)
 			}
-			if err := update(ctx, tx, p, rid); err != nil {
-				return cert.UpsertStats{}, fmt.Errorf("certificate %s: %w", r.ID, err)
+			newDict, newDicID = c.dict, c.dictID
+		}
+		for i := range c.ps {
+			p := &c.ps[i]
+			r := p.rec
+			o, ok := existing[r.ID]
+			var rid int64
+			switch {
+			case !ok:
+				rid = next
+				next++
+				// A later duplicate of this id in the same batch is an update
+				// of this row.
+				existing[r.ID] = old{rid: rid, fp: p.fp[:]}
+				b.records = append(b.records, rid, r.ID, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, p.head)
+				st.Inserted++
+			case string(o.fp) == string(p.fp[:]):
+				st.Unchanged++
+				continue
+			default:
+				rid = o.rid
+				// Rows staged for the bulk insert must be written first, so a
+				// duplicate within the batch updates a row that exists.
+				if err := s.flush(ctx, tx, &b); err != nil {
+					return cert.UpsertStats{}, err
+				}
+				if err := update(ctx, tx, p, rid); err != nil {
+					return cert.UpsertStats{}, fmt.Errorf("certificate %s: %w", r.ID, err)
+				}
+				existing[r.ID] = old{rid: rid, fp: p.fp[:]}
+				st.Updated++
 			}
-			existing[r.ID] = old{rid: rid, fp: p.fp[:]}
-			st.Updated++
+			for _, n := range p.names {
+				b.names = append(b.names, rid, n.Exact, n.Fuzzy)
+			}
+			b.terms = append(b.terms, rid, p.terms)
 		}
-		for _, n := range p.names {
-			b.names = append(b.names, rid, n.Exact, n.Fuzzy)
+		if err := s.flush(ctx, tx, &b); err != nil {
+			return cert.UpsertStats{}, err
 		}
-		for _, c := range p.codes {
-			b.codes = append(b.codes, c, rid)
-		}
-		b.fts = append(b.fts, rid, p.grams)
-		b.heads = append(b.heads, rid, p.head)
 	}
-	if err := b.flush(ctx, tx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return cert.UpsertStats{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return cert.UpsertStats{}, fmt.Errorf("commit: %w", err)
 	}
+	if newDict != nil {
+		s.dicts.put(newDicID, newDict)
+		s.dicts.mu.Lock()
+		s.dicts.cur = newDicID
+		s.dicts.mu.Unlock()
+	}
 	return st, nil
 }
+
+// currentDict returns the newest dictionary, which new rows are written
+// with. The caller holds wmu and a write transaction, so no other writer
+// (in this process or another) can add one meanwhile.
+func (s *Store) currentDict(ctx context.Context, tx *sql.Tx) (int64, *s2.Dict, error) {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM cert_dicts`).Scan(&id); err != nil {
+		return 0, nil, fmt.Errorf("current dictionary: %w", err)
+	}
+	if id == 0 {
+		return 0, nil, nil
+	}
+	d, err := s.dict(ctx, tx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return id, d, nil
+}
+
+type old struct {
+	rid int64
+	fp  []byte
+}
+
+// lookup returns the rid and fingerprint of every id of recs already
+// stored.
+func (s *Store) lookup(ctx context.Context, tx *sql.Tx, recs []cert.Record) (map[string]old, error) {
+	existing := make(map[string]old, len(recs))
+	args := make([]any, 0, maxRows)
+	for lo := 0; lo < len(recs); lo += maxRows {
+		hi := min(lo+maxRows, len(recs))
+		args = args[:0]
+		for i := lo; i < hi; i++ {
+			args = append(args, recs[i].ID)
+		}
+		rows, err := s.stmt(ctx, tx, `SELECT id, rid, fp FROM cert_records WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, len(args)).QueryContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up ids: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var o old
+			if err := rows.Scan(&id, &o.rid, &o.fp); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up ids: %w", err)
+			}
+			existing[id] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("look up ids: %w", err)
+		}
+	}
+	return existing, nil
+}
+
+// stmt returns a statement of tx running query, a multi-row statement of
+// rows rows. Full-size ones (maxRows) are prepared once on the writer
+// and kept; the caller holds wmu.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string, rows int) stmtRunner {
+	if rows != maxRows {
+		return txRunner{tx, query}
+	}
+	st, ok := s.stmts[query]
+	if !ok {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, query); err != nil {
+			return txRunner{tx, query}
+		}
+		s.stmts[query] = st
+	}
+	return stmtOf{tx.StmtContext(ctx, st)}
+}
+
+// stmtRunner runs a statement with arguments, prepared or not.
+type stmtRunner interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, args ...any) (*sql.Rows, error)
+}
+
+type txRunner struct {
+	tx    *sql.Tx
+	query string
+}
+
+func (r txRunner) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return r.tx.ExecContext(ctx, r.query, args...)
+}
+
+func (r txRunner) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	return r.tx.QueryContext(ctx, r.query, args...)
+}
+
+type stmtOf struct{ *sql.Stmt }
 
 // update rewrites a stored certificate and drops its index rows; the
 // caller stages the new ones.
 func update(ctx context.Context, tx *sql.Tx, p *prepared, rid int64) error {
 	r := p.rec
-	if _, err := tx.ExecContext(ctx, `UPDATE cert_records SET type_code = ?, valid = ?, start_date = ?, fp = ?, body = ? WHERE rid = ?`,
-		r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, rid); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE cert_records SET type_code = ?, valid = ?, start_date = ?, fp = ?, body = ?, head = ? WHERE rid = ?`,
+		r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, p.head, rid); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM cert_fts WHERE rowid = ?`, `DELETE FROM cert_names WHERE rid = ?`, `DELETE FROM cert_codes WHERE rid = ?`} {
+	for _, q := range []string{`DELETE FROM cert_terms WHERE rowid = ?`, `DELETE FROM cert_names WHERE rid = ?`, `DELETE FROM cert_heads WHERE rid = ?`} {
 		if _, err := tx.ExecContext(ctx, q, rid); err != nil {
 			return err
 		}
@@ -540,32 +749,31 @@ func update(ctx context.Context, tx *sql.Tx, p *prepared, rid int64) error {
 	return nil
 }
 
-// maxRows is the most rows one multi-row statement carries (7 columns ×
+// maxRows is the most rows one multi-row statement carries (8 columns ×
 // 500 stays far below SQLite's limit on bound parameters).
 const maxRows = 500
 
 // bulk collects rows for multi-row INSERTs, which cost far less per row
 // than one statement each.
 type bulk struct {
-	records, names, codes, fts, heads []any
+	records, names, terms []any
 }
 
-func (b *bulk) flush(ctx context.Context, tx *sql.Tx) error {
+func (s *Store) flush(ctx context.Context, tx *sql.Tx, b *bulk) error {
 	for _, t := range []struct {
 		head string
 		cols int
 		args *[]any
 	}{
-		{`INSERT INTO cert_records(rid, id, type_code, valid, start_date, fp, body) VALUES `, 7, &b.records},
+		{`INSERT INTO cert_records(rid, id, type_code, valid, start_date, fp, body, head) VALUES `, 8, &b.records},
 		{`INSERT OR IGNORE INTO cert_names(rid, name_key, fuzzy_key) VALUES `, 3, &b.names},
-		{`INSERT OR IGNORE INTO cert_codes(code, rid) VALUES `, 2, &b.codes},
-		{`INSERT INTO cert_fts(rowid, grams) VALUES `, 2, &b.fts},
-		{`INSERT OR REPLACE INTO cert_heads(rid, head) VALUES `, 2, &b.heads},
+		{`INSERT INTO cert_terms(rowid, terms) VALUES `, 2, &b.terms},
 	} {
 		row := "(?" + strings.Repeat(",?", t.cols-1) + ")"
 		for args := *t.args; len(args) > 0; {
 			n := min(len(args)/t.cols, maxRows)
-			if _, err := tx.ExecContext(ctx, t.head+row+strings.Repeat(","+row, n-1), args[:n*t.cols]...); err != nil {
+			_, err := s.stmt(ctx, tx, t.head+row+strings.Repeat(","+row, n-1), n).ExecContext(ctx, args[:n*t.cols]...)
+			if err != nil {
 				_, table, _ := strings.Cut(t.head, "INTO ")
 				return fmt.Errorf("write %s: %w", strings.Fields(table)[0], err)
 			}
