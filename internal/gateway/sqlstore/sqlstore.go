@@ -7,6 +7,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -15,8 +16,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,7 +43,11 @@ type Store struct {
 	q        queries
 	// Statements of the per-request path, prepared once: SQLite would
 	// otherwise compile them on every call.
-	spendStmt, refundStmt, takeStmt, byKeyStmt, byCodeStmt, pkgsStmt, usageStmt *sql.Stmt
+	spendStmt, refundStmt, takeStmt, byKeyStmt, byCodeStmt, pkgsStmt *sql.Stmt
+	// usageStmts[n] inserts n usage rows of one app, product, route and client,
+	// prepared when first needed.
+	usageMu    sync.Mutex
+	usageStmts [usageRowsPerInsert + 1]*sql.Stmt
 
 	// On SQLite, spends of concurrent requests are grouped into one
 	// transaction (group commit) by spendLoop: the commit, not the
@@ -135,7 +142,6 @@ func (s *Store) init(ctx context.Context) error {
 		{s.r, s.q.appByKey, &s.byKeyStmt},
 		{s.r, s.q.appByCode, &s.byCodeStmt},
 		{s.r, s.q.packages, &s.pkgsStmt},
-		{s.w, s.q.insertUsageFull, &s.usageStmt},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -169,7 +175,11 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.loopDone
 	}
-	for _, stmt := range []*sql.Stmt{s.spendStmt, s.refundStmt, s.takeStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt, s.usageStmt} {
+	stmts := []*sql.Stmt{s.spendStmt, s.refundStmt, s.takeStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt}
+	s.usageMu.Lock()
+	stmts = append(stmts, s.usageStmts[:]...)
+	s.usageMu.Unlock()
+	for _, stmt := range stmts {
 		if stmt != nil {
 			stmt.Close()
 		}
@@ -274,13 +284,13 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // queries holds every statement, rebound for the dialect once.
 type queries struct {
-	postgres                                         bool
-	insertApp, insertCode, insertPackage             string
-	appByID, appByKey, appByCode, apps               string
-	setDisabled, setSecret, countCodes               string
-	packages, spend, refund, take                    string
-	insertUsage, insertUsageFull, upsertDaily, daily string
-	insertMeta, selectMeta, upsertMeta               string
+	postgres                             bool
+	insertApp, insertCode, insertPackage string
+	appByID, appByKey, appByCode, apps   string
+	setDisabled, setSecret, countCodes   string
+	packages, spend, refund, take        string
+	upsertDaily, daily                   string
+	insertMeta, selectMeta, upsertMeta   string
 }
 
 const appColumns = `a.id, a.name, a.app_key, a.secret, a.disabled, a.qps, a.burst, a.created_at,
@@ -320,9 +330,6 @@ WHERE id = ? AND used >= ?`)
 WHERE id = ? AND used + ? <= total AND expires_at > ?
 	AND (daily_cap = 0 OR (CASE WHEN day = ? THEN day_used ELSE 0 END) + ? <= daily_cap)
 RETURNING id`)
-	// insertUsage stays unbound: insertUsageRows appends rows, then rebinds.
-	q.insertUsage = `INSERT INTO gw_usage (at, app_id, product, route, code, billable, latency_us, client_ip, task_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	q.insertUsageFull = q.insertUsageRows(usageRowsPerInsert)
 	q.upsertDaily = q.rebind(`INSERT INTO gw_usage_daily (app_id, product, day, calls, billable) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + excluded.calls, billable = gw_usage_daily.billable + excluded.billable`)
 	q.daily = q.rebind(`SELECT app_id, product, day, calls, billable FROM gw_usage_daily WHERE app_id = ? AND day >= ? AND day <= ? ORDER BY day, product`)
@@ -335,17 +342,43 @@ ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + 
 // usageRowsPerInsert is the most rows one INSERT into gw_usage carries.
 const usageRowsPerInsert = 64
 
-// insertUsageRows returns the INSERT of n usage rows.
+// insertUsageRows returns the INSERT of n usage rows sharing their app,
+// product, route and client address, which are bound once instead of per row: binding
+// parameters, not storing rows, is most of the cost of a batch on SQLite,
+// and text parameters cost most. (Numbered parameters would say the same
+// more simply but cost more to bind than they save.)
 func (q queries) insertUsageRows(n int) string {
-	if n == usageRowsPerInsert && q.insertUsageFull != "" {
-		return q.insertUsageFull
+	row := "(?, ?, ?, ?, ?)"
+	if q.postgres {
+		// VALUES alone would type the parameters as text.
+		row = "(?::bigint, ?::integer, ?::integer, ?::bigint, ?::text)"
 	}
 	var b strings.Builder
-	b.WriteString(q.insertUsage)
-	for i := 1; i < n; i++ {
-		b.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	b.WriteString(`INSERT INTO gw_usage (app_id, product, route, client_ip, at, code, billable, latency_us, task_no)
+SELECT ?, ?, ?, ?, column1, column2, column3, column4, column5 FROM (VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
 	}
+	b.WriteString(") AS v")
 	return q.rebind(b.String())
+}
+
+// usageStmt returns the prepared insert of n usage rows.
+func (s *Store) usageStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	s.usageMu.Lock()
+	defer s.usageMu.Unlock()
+	if st := s.usageStmts[n]; st != nil {
+		return st, nil
+	}
+	st, err := s.w.PrepareContext(ctx, s.q.insertUsageRows(n))
+	if err != nil {
+		return nil, err
+	}
+	s.usageStmts[n] = st
+	return st, nil
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.
@@ -678,28 +711,52 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	// Multi-row inserts of rows sharing app, product, route and client: per
+	// statement and per parameter overhead, not the rows, is most of the
+	// cost of a batch. Rows are grouped without reordering recs, into
+	// chunks whose statements are prepared before the transaction takes
+	// SQLite's only writing connection.
+	order := make([]int32, len(recs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		x, y := &recs[a], &recs[b]
+		return cmp.Or(strings.Compare(x.AppID, y.AppID), strings.Compare(x.Product, y.Product),
+			strings.Compare(x.Route, y.Route), strings.Compare(x.ClientIP, y.ClientIP))
+	})
+	var chunks [][]int32
+	for start := 0; start < len(order); {
+		first := &recs[order[start]]
+		end := start + 1
+		for end < len(order) && end-start < usageRowsPerInsert {
+			u := &recs[order[end]]
+			if u.AppID != first.AppID || u.Product != first.Product || u.Route != first.Route || u.ClientIP != first.ClientIP {
+				break
+			}
+			end++
+		}
+		if _, err := s.usageStmt(ctx, end-start); err != nil {
+			return fmt.Errorf("insert usage: %w", err)
+		}
+		chunks = append(chunks, order[start:end])
+		start = end
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	// Multi-row inserts: per-statement overhead, not the rows, is most of
-	// the cost of a batch.
-	args := make([]any, 0, usageRowsPerInsert*9)
-	for start := 0; start < len(recs); start += usageRowsPerInsert {
-		chunk := recs[start:min(start+usageRowsPerInsert, len(recs))]
-		args = args[:0]
-		for _, u := range chunk {
-			args = append(args, u.At.UnixMilli(), u.AppID, u.Product, u.Route, u.Code, b2i(u.Billable),
-				u.Latency.Microseconds(), u.ClientIP, u.TaskNo)
+	args := make([]any, 0, 4+usageRowsPerInsert*5)
+	for _, chunk := range chunks {
+		first := &recs[chunk[0]]
+		args = append(args[:0], first.AppID, first.Product, first.Route, first.ClientIP)
+		for _, i := range chunk {
+			u := &recs[i]
+			args = append(args, u.At.UnixMilli(), u.Code, b2i(u.Billable), u.Latency.Microseconds(), u.TaskNo)
 		}
-		var err error
-		if len(chunk) == usageRowsPerInsert {
-			_, err = tx.StmtContext(ctx, s.usageStmt).ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, s.q.insertUsageRows(len(chunk)), args...)
-		}
-		if err != nil {
+		stmt, _ := s.usageStmt(ctx, len(chunk)) // prepared above
+		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}
 	}

@@ -178,6 +178,44 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		if err := st.r.QueryRow(`SELECT COUNT(*) FROM gw_usage WHERE app_id = 'b'`).Scan(&rows); err != nil || rows != len(big) {
 			t.Errorf("gw_usage rows = %d, %v; want %d", rows, err, len(big))
 		}
+		// Interleaved apps, products and routes: every row keeps its own
+		// values whatever the grouping of the inserts.
+		var mixed []gateway.Usage
+		for i := range 3*usageRowsPerInsert + 5 {
+			mixed = append(mixed, gateway.Usage{At: now.Add(time.Duration(i) * time.Millisecond),
+				AppID: fmt.Sprint("m", i%3), Product: fmt.Sprint("p", i%2), Route: fmt.Sprint("r", i%5),
+				Code: 200 + i%7, Billable: i%3 == 0, Latency: time.Duration(i) * time.Microsecond,
+				ClientIP: fmt.Sprint("10.0.0.", i%11), TaskNo: fmt.Sprintf("t%04d", i)})
+		}
+		if err := st.WriteUsage(ctx, mixed); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := st.r.Query(`SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage WHERE app_id LIKE 'm%' ORDER BY task_no`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		var stored []gateway.Usage
+		for rs.Next() {
+			var u gateway.Usage
+			var at, lat int64
+			var billable int
+			if err := rs.Scan(&at, &u.AppID, &u.Product, &u.Route, &u.Code, &billable, &lat, &u.ClientIP, &u.TaskNo); err != nil {
+				t.Fatal(err)
+			}
+			u.At, u.Billable, u.Latency = time.UnixMilli(at), billable == 1, time.Duration(lat)*time.Microsecond
+			stored = append(stored, u)
+		}
+		if len(stored) != len(mixed) {
+			t.Fatalf("%d rows stored, want %d", len(stored), len(mixed))
+		}
+		for i, u := range stored {
+			w := mixed[i]
+			if !u.At.Equal(w.At) || u.AppID != w.AppID || u.Product != w.Product || u.Route != w.Route || u.Code != w.Code ||
+				u.Billable != w.Billable || u.Latency != w.Latency || u.ClientIP != w.ClientIP || u.TaskNo != w.TaskNo {
+				t.Fatalf("row %d stored as %+v, want %+v", i, u, w)
+			}
+		}
 	})
 
 	t.Run("meta", func(t *testing.T) {
