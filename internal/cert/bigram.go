@@ -1,6 +1,9 @@
 package cert
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Bigrams splits a FuzzyKey into overlapping two-character tokens joined
 // by spaces ("百度在线" → "百度 度在 在线"); a one-character key is its own
@@ -8,12 +11,35 @@ import "strings"
 // index finds every name containing a keyword with a phrase query over
 // the keyword's bigrams, for keywords of any length from two characters.
 func Bigrams(fuzzy string) string {
-	rs := []rune(fuzzy)
-	if len(rs) < 2 {
+	n := utf8.RuneCountInString(fuzzy)
+	if n < 2 {
 		return fuzzy
 	}
+	if !utf8.ValidString(fuzzy) {
+		return bigramsOfRunes([]rune(fuzzy))
+	}
+	// Each bigram is a substring of two runes; every rune but the first
+	// and the last is written twice.
+	_, first := utf8.DecodeRuneInString(fuzzy)
+	_, last := utf8.DecodeLastRuneInString(fuzzy)
 	var b strings.Builder
-	b.Grow(len(fuzzy) * 2)
+	b.Grow(2*len(fuzzy) - first - last + n - 2)
+	prev, cur := 0, first
+	for cur < len(fuzzy) {
+		_, size := utf8.DecodeRuneInString(fuzzy[cur:])
+		if prev > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(fuzzy[prev : cur+size])
+		prev, cur = cur, cur+size
+	}
+	return b.String()
+}
+
+// bigramsOfRunes is Bigrams of a string with invalid UTF-8, whose bytes
+// become U+FFFD.
+func bigramsOfRunes(rs []rune) string {
+	var b strings.Builder
 	for i := 0; i+1 < len(rs); i++ {
 		if i > 0 {
 			b.WriteByte(' ')

@@ -191,6 +191,9 @@ func allDigits(s string) bool {
 // width-folded, upper-case, without spaces or hyphens. It is what the
 // stores index and compare.
 func CodeKey(s string) string {
+	if isPlainCode(s) {
+		return s
+	}
 	s = foldWidth(s)
 	var b strings.Builder
 	b.Grow(len(s))

@@ -49,6 +49,15 @@ func isSpaceOrInvisible(r rune) bool {
 
 // NameKey is the exact-match key of a company name.
 func NameKey(s string) string {
+	if k, ok := nameKeyFast(s); ok {
+		return k
+	}
+	return nameKeySlow(s)
+}
+
+// nameKeySlow is the reference NameKey: NFKC over the whole string, then
+// rune by rune. nameKeyFast must agree with it byte for byte.
+func nameKeySlow(s string) string {
 	s = foldWidth(s)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -76,7 +85,7 @@ func NameKey(s string) string {
 	// orders differently, and upper-casing can leave a form NFKC would
 	// change again; one more pass makes the key a fixed point.
 	for i := 0; i < 3 && !isASCII(out) && !norm.NFKC.IsNormalString(out); i++ {
-		out = NameKey(norm.NFKC.String(out))
+		out = nameKeySlow(norm.NFKC.String(out))
 	}
 	return out
 }
@@ -89,16 +98,21 @@ var fuzzySuffixes = strings.NewReplacer(
 )
 
 // FuzzyKey is the containment key of a company name or keyword.
-func FuzzyKey(s string) string {
-	k := NameKey(s)
-	var b strings.Builder
-	b.Grow(len(k))
-	for _, r := range k {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-		}
+func FuzzyKey(s string) string { return fuzzyOfKey(NameKey(s)) }
+
+// fuzzyOfKey is FuzzyKey of a name whose NameKey is k.
+func fuzzyOfKey(k string) string {
+	return replaceLegalForms(keepLettersDigits(k))
+}
+
+// replaceLegalForms applies fuzzySuffixes; most keys hold neither form,
+// and the replacer would copy them anyway.
+func replaceLegalForms(s string) string {
+	if !strings.Contains(s, "公司") ||
+		!strings.Contains(s, "股份有限公司") && !strings.Contains(s, "有限责任公司") {
+		return s
 	}
-	return fuzzySuffixes.Replace(b.String())
+	return fuzzySuffixes.Replace(s)
 }
 
 // genericWords are keywords that name no company: searching for them

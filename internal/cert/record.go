@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DateLayout is how both dialects print dates ("2006-01-02 15:04:05").
@@ -54,8 +56,16 @@ func Prepare(r *Record) error {
 	if !r.EndDate.IsZero() && !r.StartDate.IsZero() && r.EndDate.Before(r.StartDate) {
 		return fmt.Errorf("end date %s before start date %s", r.EndDate.Format(time.DateOnly), r.StartDate.Format(time.DateOnly))
 	}
-	holder := NameKey(r.EnterpriseName)
+	// The holder is usually listed under the very same spelling; only
+	// other spellings need their keys compared.
+	holder, haveHolder := "", false
 	for _, p := range r.Parties {
+		if p.Name == r.EnterpriseName {
+			return nil
+		}
+		if !haveHolder {
+			holder, haveHolder = NameKey(r.EnterpriseName), true
+		}
 		if NameKey(p.Name) == holder {
 			return nil
 		}
@@ -84,36 +94,106 @@ type NameKeys struct {
 // may carry (credit codes, the org codes inside them, registration
 // number), canonicalised by CodeKey.
 func IndexKeys(r Record) (names []NameKeys, codes []string) {
-	seenName := map[string]bool{}
+	names = make([]NameKeys, 0, 1+len(r.Parties))
+	codes = make([]string, 0, 4)
+	// Records name a few companies and codes: duplicates are found by
+	// searching what was kept, with maps only for long lists.
+	var seenName, seenCode map[string]bool
 	addName := func(s string) {
 		k := NameKey(s)
-		if k == "" || seenName[k] {
+		if k == "" {
 			return
 		}
-		seenName[k] = true
-		names = append(names, NameKeys{Exact: k, Fuzzy: FuzzyKey(s)})
+		if seenName == nil && len(names) < 32 {
+			for _, n := range names {
+				if n.Exact == k {
+					return
+				}
+			}
+		} else {
+			if seenName == nil {
+				seenName = map[string]bool{}
+				for _, n := range names {
+					seenName[n.Exact] = true
+				}
+			}
+			if seenName[k] {
+				return
+			}
+			seenName[k] = true
+		}
+		names = append(names, NameKeys{Exact: k, Fuzzy: fuzzyOfKey(k)})
 	}
-	seenCode := map[string]bool{}
+	hasCode := func(k string) bool {
+		if seenCode == nil && len(codes) < 32 {
+			for _, c := range codes {
+				if c == k {
+					return true
+				}
+			}
+			return false
+		}
+		if seenCode == nil {
+			seenCode = map[string]bool{}
+			for _, c := range codes {
+				seenCode[c] = true
+			}
+		}
+		return seenCode[k]
+	}
+	keepCode := func(k string) {
+		codes = append(codes, k)
+		if seenCode != nil {
+			seenCode[k] = true
+		}
+	}
 	addCode := func(s string) {
 		k := CodeKey(s)
-		if k == "" || seenCode[k] {
+		if k == "" || hasCode(k) {
 			return
 		}
-		seenCode[k] = true
-		codes = append(codes, k)
-		if org := OrgCodeOf(k); org != "" && !seenCode[org] {
-			seenCode[org] = true
-			codes = append(codes, org)
+		keepCode(k)
+		if org := OrgCodeOf(k); org != "" && !hasCode(org) {
+			keepCode(org)
 		}
 	}
 	addName(r.EnterpriseName)
 	addCode(r.CreditCode)
 	addCode(r.RegNo)
-	for _, p := range r.Parties {
-		addName(p.Name)
+	for i, p := range r.Parties {
+		// A party is usually the holder under the same spelling: a
+		// spelling already keyed adds nothing, so it is not normalised
+		// again.
+		if !spelledBefore(r, i) {
+			addName(p.Name)
+		}
 		addCode(p.Code)
 	}
+	if len(names) == 0 {
+		names = nil
+	}
+	if len(codes) == 0 {
+		codes = nil
+	}
 	return names, codes
+}
+
+// spelledBefore reports whether party i's name is spelt exactly as the
+// holder or an earlier party (checked for short lists only).
+func spelledBefore(r Record, i int) bool {
+	s := r.Parties[i].Name
+	if s == r.EnterpriseName {
+		return true
+	}
+	if i > 32 {
+		return false
+	}
+	for _, p := range r.Parties[:i] {
+		if p.Name == s {
+			return true
+		}
+	}
+	return false
 }
 
 // recordJSON is the canonical JSONL shape (zheng cert gen writes it, zheng
@@ -163,6 +243,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = append(b, ':')
 		return AppendJSONString(b, v)
 	}
+	b = slices.Grow(b, r.jsonSize())
 	b = append(b, '{')
 	b = str(b, "id", r.ID, true)
 	b = str(b, "certNo", r.CertNo, false)
@@ -187,8 +268,14 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = str(b, "startDate", formatDate(r.StartDate), true)
-	b = str(b, "endDate", formatDate(r.EndDate), true)
+	if !r.StartDate.IsZero() {
+		b = append(b, `,"startDate":"`...)
+		b = append(appendDate(b, r.StartDate), '"')
+	}
+	if !r.EndDate.IsZero() {
+		b = append(b, `,"endDate":"`...)
+		b = append(appendDate(b, r.EndDate), '"')
+	}
 	if len(r.Detail) > 0 {
 		b = append(b, `,"detail":[`...)
 		for i, sec := range r.Detail {
@@ -219,31 +306,118 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// UnmarshalJSON reads the canonical JSONL shape. Dates may be
-// "2006-01-02", "2006-01-02 15:04:05" or RFC 3339.
-func (r *Record) UnmarshalJSON(b []byte) error {
-	j, detail, err := decodeCanonical(b)
-	if err != nil {
-		if j, detail, err = decodeReflect(b); err != nil {
-			return err
+// jsonSize is the length of r's canonical JSON when no string needs an
+// escape, so that AppendJSON grows its buffer at most once.
+func (r *Record) jsonSize() int {
+	// A key and its value take len(`,"key":"value"`); the first of an
+	// object has no comma.
+	str := func(key, v string, omitEmpty bool) int {
+		if omitEmpty && v == "" {
+			return 0
+		}
+		return len(key) + len(v) + 6
+	}
+	n := 1 + str("id", r.ID, true) + str("certNo", r.CertNo, false) + str("typeCode", r.TypeCode, true) +
+		str("typeName", r.TypeName, false) + str("name", r.Name, true) + str("status", r.Status, false) +
+		str("enterpriseName", r.EnterpriseName, false) + str("creditCode", r.CreditCode, true) +
+		str("regNo", r.RegNo, true)
+	if len(r.Parties) > 0 {
+		n += len(`,"parties":[]`) - 1
+		for _, p := range r.Parties {
+			n += len(`,{}`) - 1 + str("role", p.Role, false) + str("name", p.Name, false) + str("code", p.Code, true)
 		}
 	}
-	start, err := ParseDate(j.StartDate)
-	if err != nil {
+	n += dateSize("startDate", r.StartDate) + dateSize("endDate", r.EndDate)
+	if len(r.Detail) > 0 {
+		n += len(`,"detail":[]`) - 1
+		for _, sec := range r.Detail {
+			n += len(`,{"section":"","fields":[]}`) + len(sec.Name)
+			if len(sec.Fields) > 0 {
+				n--
+			}
+			for _, f := range sec.Fields {
+				if f.Value == nil {
+					n += len(`,["",null]`) + len(f.Name)
+				} else {
+					n += len(`,["",""]`) + len(f.Name) + len(*f.Value)
+				}
+			}
+		}
+	}
+	return n
+}
+
+func dateSize(key string, t time.Time) int {
+	if t.IsZero() {
+		return 0
+	}
+	if hh, mm, ss := t.Clock(); hh == 0 && mm == 0 && ss == 0 {
+		return len(key) + len(`,"":"2006-01-02"`)
+	}
+	return len(key) + len(`,"":"2006-01-02 15:04:05"`)
+}
+
+// appendDate appends formatDate(t) of a non-zero t.
+func appendDate(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	hh, mm, ss := t.Clock()
+	if y < 0 || y > 9999 {
+		return append(b, formatDate(t)...)
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10),
+		'-', byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10))
+	if hh == 0 && mm == 0 && ss == 0 {
+		return b
+	}
+	return append(b, ' ', byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10), ':', byte('0'+ss/10), byte('0'+ss%10))
+}
+
+// UnmarshalJSON reads the canonical JSONL shape. Dates may be
+// "2006-01-02", "2006-01-02 15:04:05" or RFC 3339. Invalid UTF-8 reads
+// as U+FFFD, as in encoding/json.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	return r.unmarshal(b, false)
+}
+
+// ErrInvalidUTF8 is ParseJSONLine's error for a line that is not UTF-8.
+var ErrInvalidUTF8 = errors.New("not valid UTF-8")
+
+// ParseJSONLine reads a line of the canonical JSONL shape as
+// UnmarshalJSON does, but refuses a line that is not UTF-8 with
+// ErrInvalidUTF8, checking it in the same pass as it reads it.
+func ParseJSONLine(b []byte) (Record, error) {
+	var r Record
+	err := r.unmarshal(b, true)
+	return r, err
+}
+
+func (r *Record) unmarshal(b []byte, strictUTF8 bool) error {
+	var c canonLine
+	if err := decodeLine(b, &c); err != nil {
+		if strictUTF8 && (err == errBadUTF8 || !utf8.Valid(b)) {
+			return ErrInvalidUTF8
+		}
+		j, detail, err := decodeReflect(b)
+		if err != nil {
+			return err
+		}
+		c = canonLine{start: j.StartDate, end: j.EndDate, rec: Record{
+			ID: j.ID, CertNo: j.CertNo, TypeCode: j.TypeCode, TypeName: j.TypeName, Name: j.Name,
+			Status: j.Status, EnterpriseName: j.EnterpriseName, CreditCode: j.CreditCode, RegNo: j.RegNo,
+			Detail: detail,
+		}}
+		for _, p := range j.Parties {
+			c.rec.Parties = append(c.rec.Parties, Party(p))
+		}
+	}
+	var err error
+	if c.rec.StartDate, err = ParseDate(c.start); err != nil {
 		return fmt.Errorf("startDate: %w", err)
 	}
-	end, err := ParseDate(j.EndDate)
-	if err != nil {
+	if c.rec.EndDate, err = ParseDate(c.end); err != nil {
 		return fmt.Errorf("endDate: %w", err)
 	}
-	*r = Record{
-		ID: j.ID, CertNo: j.CertNo, TypeCode: j.TypeCode, TypeName: j.TypeName, Name: j.Name,
-		Status: j.Status, EnterpriseName: j.EnterpriseName, CreditCode: j.CreditCode, RegNo: j.RegNo,
-		StartDate: start, EndDate: end, Detail: detail,
-	}
-	for _, p := range j.Parties {
-		r.Parties = append(r.Parties, Party(p))
-	}
+	*r = c.rec
 	return nil
 }
 
@@ -290,6 +464,9 @@ func ParseDate(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
+	if t, ok := parseDateOnly(s); ok {
+		return t, nil
+	}
 	for _, layout := range []string{time.DateOnly, DateLayout, "2006/01/02", "20060102", "2006/1/2", "2006-1-2", time.RFC3339, "2006-01-02T15:04:05", "2006/01/02 15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			if layout == time.RFC3339 {
@@ -301,6 +478,34 @@ func ParseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
+}
+
+// parseDateOnly is time.Parse(time.DateOnly, s) for the common case of a
+// valid date; ok is false for anything else.
+func parseDateOnly(s string) (t time.Time, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = 10*n + int(c-'0')
+		}
+		return n
+	}
+	y, m, d := num(s[:4]), num(s[5:7]), num(s[8:])
+	if y < 0 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // 31 April and the like: time.Parse refuses them
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // NormalizeStatus maps the status spellings found in certificate data

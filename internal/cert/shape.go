@@ -164,7 +164,7 @@ func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonPlain[c] {
 				i++
 				continue
 			}
@@ -183,6 +183,15 @@ func AppendJSONString(b []byte, s string) []byte {
 			}
 			i++
 			start = i
+			continue
+		}
+		// Well-formed three-byte sequences of U+1000–U+1FFF and
+		// U+3000–U+CFFF (the CJK blocks among them) and U+E000–U+FFFF
+		// are written as they are; U+2028 and U+2029 lie in the lead
+		// byte 0xe2 left out here, surrogates and overlong forms in 0xed
+		// and 0xe0.
+		if c >= 0xe1 && c <= 0xef && c != 0xe2 && c != 0xed && i+2 < len(s) && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+			i += 3
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -206,6 +215,14 @@ func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// jsonPlain reports the ASCII bytes a JSON string holds unescaped.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // JumeiDetail is the 聚美 detail `data` object.
 type JumeiDetail struct {

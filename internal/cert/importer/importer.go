@@ -315,13 +315,14 @@ func ParseJSONLine(b []byte) (cert.Record, error) {
 	if bytes.Equal(b, []byte("\x00overlong")) {
 		return cert.Record{}, fmt.Errorf("line longer than %d bytes", MaxLine)
 	}
-	if !utf8.Valid(b) {
-		return cert.Record{}, errors.New("not valid UTF-8")
-	}
-	var r cert.Record
-	err := r.UnmarshalJSON(b)
+	// cert.ParseJSONLine checks UTF-8 as it reads, so a valid line is
+	// scanned once; only a line it refuses is checked again whole.
+	r, err := cert.ParseJSONLine(b)
 	if err == nil {
 		return r, nil
+	}
+	if errors.Is(err, cert.ErrInvalidUTF8) {
+		return cert.Record{}, err
 	}
 	switch shapeOf(b) {
 	case "qcc":
