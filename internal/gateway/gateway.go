@@ -3,6 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -129,7 +132,7 @@ func New(store Store, keys *Keyring, opts *Options) *Gateway {
 		o.Limiter = ratelimit.NewMemory(o.Now)
 	}
 	g := &Gateway{store: store, keys: keys, opts: o, limiter: o.Limiter, log: o.Logger,
-		cache: appCache{m: make(map[cacheKey]cacheEntry)}}
+		cache: appCache{keys: make(map[string]cacheEntry), codes: make(map[[32]byte]cacheEntry)}}
 	g.apps = NewApps(store, keys, o.Now)
 	g.apps.changed = g.cache.clear
 	g.usage = newUsageWriter(store, o.Logger, o.UsageQueue, o.UsageBatch, o.UsageFlushEvery)
@@ -204,6 +207,9 @@ func (g *Gateway) Middleware(product string) func(http.Handler) http.Handler {
 type caller struct {
 	app    App
 	secret Secret
+	// macs holds HMAC-SHA256 hashers keyed with secret: keying one costs
+	// more than the signature it checks.
+	macs sync.Pool
 }
 
 // isQCC reports a 企查查 route, whose refusals are in-band.
@@ -387,7 +393,7 @@ func (g *Gateway) authenticate(ctx context.Context, r *http.Request, qcc bool, n
 	if code := r.Header.Get("X-Apig-Appcode"); code != "" {
 		// Only the keyed hash of an AppCode is ever compared (in the cache
 		// and the store), never the code itself.
-		c, err := g.lookup(ctx, "c", g.keys.HashCode(code))
+		c, err := g.lookupCode(ctx, g.keys.codeSum(code))
 		if err != nil {
 			return nil, nil, g.lookupRefusal(ctx, err, reasonBadAuth, "AppCode not found, check the X-Apig-AppCode header")
 		}
@@ -397,7 +403,7 @@ func (g *Gateway) authenticate(ctx context.Context, r *http.Request, qcc bool, n
 		return g.authenticateAPIG(ctx, r, authz, now)
 	}
 	if key, ok := queryValue(r.URL.RawQuery, apig.QCCKeyParam); ok && key != "" {
-		c, err := g.lookup(ctx, "k", key)
+		c, err := g.lookupKey(ctx, key)
 		if err != nil {
 			return nil, nil, g.lookupRefusal(ctx, err, reasonUnknownKey, "app not found, appkey "+shorten(key))
 		}
@@ -418,7 +424,7 @@ func (g *Gateway) authenticateAPIG(ctx context.Context, r *http.Request, authz s
 	if err != nil {
 		return nil, nil, refusal{reason: reasonBadAuth, detail: err.Error()}
 	}
-	c, err := g.lookup(ctx, "k", a.Access)
+	c, err := g.lookupKey(ctx, a.Access)
 	if err != nil {
 		return nil, nil, g.lookupRefusal(ctx, err, reasonUnknownKey, "app not found, appkey "+shorten(a.Access))
 	}
@@ -436,11 +442,16 @@ func (g *Gateway) authenticateAPIG(ctx context.Context, r *http.Request, authz s
 			body = []byte{}
 		}
 	}
-	res, err := apig.VerifyAuth(r, body, a, string(c.secret), now, g.opts.Skew)
-	if err != nil {
-		return nil, nil, refusal{reason: reasonBadAuth, detail: err.Error()}
+	unsigned, ok := c.verifySignature(r, body, a, now, g.opts.Skew)
+	if !ok {
+		// The refusal's reason, or the second try VerifyAuth makes.
+		res, err := apig.VerifyAuth(r, body, a, string(c.secret), now, g.opts.Skew)
+		if err != nil {
+			return nil, nil, refusal{reason: reasonBadAuth, detail: err.Error()}
+		}
+		unsigned = res.UnsignedPayload
 	}
-	if res.UnsignedPayload && g.opts.RefuseUnsignedPayload {
+	if unsigned && g.opts.RefuseUnsignedPayload {
 		return nil, nil, refusal{reason: reasonBadAuth, detail: "UNSIGNED-PAYLOAD is not accepted, sign the body"}
 	}
 	return c, body, refusal{}
@@ -482,54 +493,79 @@ func queryValue(raw, name string) (string, bool) {
 	return "", false
 }
 
-// lookup finds an app by AppKey (kind "k") or AppCode hash (kind "c"),
-// through the cache; only found apps are cached.
-func (g *Gateway) lookup(ctx context.Context, kind, id string) (*caller, error) {
+// lookupKey finds an app by AppKey, through the cache; only found apps are
+// cached.
+func (g *Gateway) lookupKey(ctx context.Context, key string) (*caller, error) {
 	now := time.Now()
-	ck := cacheKey{kind, id}
 	if g.opts.CacheTTL > 0 {
-		if c := g.cache.get(ck, now); c != nil {
+		if c := cacheGet(&g.cache, g.cache.keys, key, now); c != nil {
 			return c, nil
 		}
 	}
-	var app App
-	var err error
-	if kind == "c" {
-		app, err = g.store.AppByCode(ctx, id)
-	} else {
-		app, err = g.store.AppByKey(ctx, id)
-	}
+	app, err := g.store.AppByKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}
+	c, err := g.newCaller(app)
+	if err != nil {
+		return nil, err
+	}
+	if g.opts.CacheTTL > 0 {
+		cachePut(&g.cache, g.cache.keys, key, c, now.Add(g.opts.CacheTTL))
+	}
+	return c, nil
+}
+
+// lookupCode finds an app by the keyed hash of one of its AppCodes, through
+// the cache.
+func (g *Gateway) lookupCode(ctx context.Context, sum [32]byte) (*caller, error) {
+	now := time.Now()
+	if g.opts.CacheTTL > 0 {
+		if c := cacheGet(&g.cache, g.cache.codes, sum, now); c != nil {
+			return c, nil
+		}
+	}
+	app, err := g.store.AppByCode(ctx, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return nil, err
+	}
+	c, err := g.newCaller(app)
+	if err != nil {
+		return nil, err
+	}
+	if g.opts.CacheTTL > 0 {
+		cachePut(&g.cache, g.cache.codes, sum, c, now.Add(g.opts.CacheTTL))
+	}
+	return c, nil
+}
+
+func (g *Gateway) newCaller(app App) (*caller, error) {
 	secret, err := g.keys.Open(app.ID, app.SealedSecret)
 	if err != nil {
 		return nil, err
 	}
 	c := &caller{app: app, secret: secret}
-	if g.opts.CacheTTL > 0 {
-		g.cache.put(ck, c, now.Add(g.opts.CacheTTL))
-	}
+	c.macs.New = func() any { return hmac.New(sha256.New, []byte(secret)) }
 	return c, nil
 }
-
-type cacheKey struct{ kind, id string }
 
 type cacheEntry struct {
 	c     *caller
 	until time.Time
 }
 
-// appCache holds recently authenticated apps. Only found apps are cached,
-// so its size is bounded by the number of apps.
+// appCache holds recently authenticated apps by AppKey and by AppCode
+// hash. Only found apps are cached, so its size is bounded by the number of
+// apps and their credentials.
 type appCache struct {
-	mu sync.RWMutex
-	m  map[cacheKey]cacheEntry
+	mu    sync.RWMutex
+	keys  map[string]cacheEntry
+	codes map[[32]byte]cacheEntry
 }
 
-func (c *appCache) get(k cacheKey, now time.Time) *caller {
+func cacheGet[K comparable](c *appCache, m map[K]cacheEntry, k K, now time.Time) *caller {
 	c.mu.RLock()
-	e, ok := c.m[k]
+	e, ok := m[k]
 	c.mu.RUnlock()
 	if !ok || now.After(e.until) {
 		return nil
@@ -537,15 +573,16 @@ func (c *appCache) get(k cacheKey, now time.Time) *caller {
 	return e.c
 }
 
-func (c *appCache) put(k cacheKey, v *caller, until time.Time) {
+func cachePut[K comparable](c *appCache, m map[K]cacheEntry, k K, v *caller, until time.Time) {
 	c.mu.Lock()
-	c.m[k] = cacheEntry{v, until}
+	m[k] = cacheEntry{v, until}
 	c.mu.Unlock()
 }
 
 func (c *appCache) clear() {
 	c.mu.Lock()
-	clear(c.m)
+	clear(c.keys)
+	clear(c.codes)
 	c.mu.Unlock()
 }
 

@@ -33,7 +33,14 @@ type Keyring struct {
 	aead    cipher.AEAD
 	codeKey []byte
 	check   string
-	macs    sync.Pool // of hash.Hash: HMAC-SHA256 keyed with codeKey
+	macs    sync.Pool // of *codeMAC
+}
+
+// codeMAC is an HMAC-SHA256 keyed with the AppCode key and a buffer to
+// feed it the code without allocating.
+type codeMAC struct {
+	h   hash.Hash
+	buf []byte
 }
 
 // NewKeyring derives the keyring from a 32-byte master key.
@@ -54,7 +61,7 @@ func NewKeyring(master []byte) (*Keyring, error) {
 		codeKey: derive(master, "zheng gateway appcode v1"),
 		check:   hex.EncodeToString(derive(master, "zheng gateway check v1")[:8]),
 	}
-	k.macs.New = func() any { return hmac.New(sha256.New, k.codeKey) }
+	k.macs.New = func() any { return &codeMAC{h: hmac.New(sha256.New, k.codeKey)} }
 	return k, nil
 }
 
@@ -91,15 +98,27 @@ func (k *Keyring) Open(appID string, sealed []byte) (Secret, error) {
 	return Secret(plain), nil
 }
 
-// HashCode returns the stored form of an AppCode.
+// HashCode returns the stored form of an AppCode: hex of codeSum.
 func (k *Keyring) HashCode(code string) string {
-	m := k.macs.Get().(hash.Hash)
-	m.Reset()
-	io.WriteString(m, code)
+	sum := k.codeSum(code)
+	return hex.EncodeToString(sum[:])
+}
+
+// codeSum is the keyed hash of an AppCode; the request path uses it
+// unencoded, so that a cached lookup allocates nothing.
+func (k *Keyring) codeSum(code string) [sha256.Size]byte {
+	m := k.macs.Get().(*codeMAC)
+	m.h.Reset()
+	if len(code) <= 256 { // AppCodes are at most 180 characters
+		m.buf = append(m.buf[:0], code...)
+		m.h.Write(m.buf)
+	} else {
+		io.WriteString(m.h, code)
+	}
 	var sum [sha256.Size]byte
-	s := hex.EncodeToString(m.Sum(sum[:0]))
+	m.h.Sum(sum[:0])
 	k.macs.Put(m)
-	return s
+	return sum
 }
 
 // ParseMasterKey reads a master key written as 64 hex digits or as base64
