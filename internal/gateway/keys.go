@@ -39,8 +39,8 @@ type Keyring struct {
 // codeMAC is an HMAC-SHA256 keyed with the AppCode key and a buffer to
 // feed it the code without allocating.
 type codeMAC struct {
-	h   hash.Hash
-	buf []byte
+	h        hash.Hash
+	buf, out []byte
 }
 
 // NewKeyring derives the keyring from a 32-byte master key.
@@ -116,7 +116,8 @@ func (k *Keyring) codeSum(code string) [sha256.Size]byte {
 		io.WriteString(m.h, code)
 	}
 	var sum [sha256.Size]byte
-	m.h.Sum(sum[:0])
+	m.out = m.h.Sum(m.out[:0]) // into sum directly, sum would escape
+	copy(sum[:], m.out)
 	k.macs.Put(m)
 	return sum
 }

@@ -473,6 +473,18 @@ func scanApp(row scanner) (gateway.App, error) {
 	return a, nil
 }
 
+// local returns the context for SQLite statements: ctx without its
+// cancellation. The driver watches a cancellable context with a goroutine
+// per statement, which costs more than the statements of the request path;
+// SQLite's work is local, and its waits for locks end with the busy
+// timeout. PostgreSQL statements keep ctx (they cross a network).
+func (s *Store) local(ctx context.Context) context.Context {
+	if s.postgres {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 // App implements gateway.Store.
 func (s *Store) App(ctx context.Context, id string) (gateway.App, error) {
 	return scanApp(s.r.QueryRowContext(ctx, s.q.appByID, id))
@@ -480,12 +492,12 @@ func (s *Store) App(ctx context.Context, id string) (gateway.App, error) {
 
 // AppByKey implements gateway.Store.
 func (s *Store) AppByKey(ctx context.Context, key string) (gateway.App, error) {
-	return scanApp(s.byKeyStmt.QueryRowContext(ctx, key))
+	return scanApp(s.byKeyStmt.QueryRowContext(s.local(ctx), key))
 }
 
 // AppByCode implements gateway.Store.
 func (s *Store) AppByCode(ctx context.Context, hash string) (gateway.App, error) {
-	return scanApp(s.byCodeStmt.QueryRowContext(ctx, hash))
+	return scanApp(s.byCodeStmt.QueryRowContext(s.local(ctx), hash))
 }
 
 // Apps implements gateway.Store.
@@ -564,7 +576,7 @@ func (s *Store) AddPackage(ctx context.Context, p gateway.Package) (gateway.Pack
 
 // Packages implements gateway.Store.
 func (s *Store) Packages(ctx context.Context, appID string) ([]gateway.Package, error) {
-	rows, err := s.pkgsStmt.QueryContext(ctx, appID)
+	rows, err := s.pkgsStmt.QueryContext(s.local(ctx), appID)
 	if err != nil {
 		return nil, err
 	}
@@ -648,8 +660,7 @@ func (s *Store) spendLoop() {
 // refused, nothing is spent).
 func (s *Store) spendBatch(reqs []spendReq) {
 	// Detached: the requests' own contexts must not cancel a shared commit.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := context.Background()
 	fail := func(err error) {
 		for _, r := range reqs {
 			r.done <- spendResult{err: err}
@@ -683,7 +694,7 @@ func (s *Store) spendBatch(reqs []spendReq) {
 // Refund implements gateway.Store.
 func (s *Store) Refund(ctx context.Context, c gateway.Charge) error {
 	n := max(c.N, 1)
-	_, err := s.refundStmt.ExecContext(ctx, n, c.Day, n, n, c.PackageID, n)
+	_, err := s.refundStmt.ExecContext(s.local(ctx), n, c.Day, n, n, c.PackageID, n)
 	return err
 }
 
@@ -694,7 +705,7 @@ func (s *Store) Take(ctx context.Context, packageID, n int64, now time.Time) (ga
 	}
 	day := gateway.Day(now)
 	var id int64
-	err := s.takeStmt.QueryRowContext(ctx, n, day, n, n, day, packageID, n, now.Unix(), day, n).Scan(&id)
+	err := s.takeStmt.QueryRowContext(s.local(ctx), n, day, n, n, day, packageID, n, now.Unix(), day, n).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gateway.Charge{}, gateway.ErrNoCharge
 	}
@@ -711,6 +722,7 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	ctx = s.local(ctx)
 	// Multi-row inserts of rows sharing app, product, route and client: per
 	// statement and per parameter overhead, not the rows, is most of the
 	// cost of a batch. Rows are grouped without reordering recs, into
