@@ -37,8 +37,13 @@ type Options struct {
 	// Strict stops at the first rejected line; the batches before it are
 	// kept.
 	Strict bool
-	// BatchSize is the number of records per transaction.
+	// BatchSize is the number of records per transaction. Records are
+	// read, parsed and written in chunks of at most ChunkSize; a store
+	// that is a cert.Batcher keeps one transaction open across the chunks
+	// of a batch, any other commits each chunk.
 	BatchSize int
+	// ChunkSize, if set, replaces the package's ChunkSize.
+	ChunkSize int
 	// Now decides the status of rows that carry none (expired when the end
 	// date has passed); nil means time.Now.
 	Now func() time.Time
@@ -49,8 +54,14 @@ type Options struct {
 	OnProgress func(done int64)
 }
 
-// DefaultBatch is the batch size when Options.BatchSize is zero.
-const DefaultBatch = 10000
+// DefaultBatch is the batch size when Options.BatchSize is zero. Large
+// batches commit less often, and on SQLite every commit rewrites each
+// page of the id index that the batch touched; an interrupted import
+// redoes at most one batch.
+const DefaultBatch = 100000
+
+// ChunkSize is the most records read and parsed ahead of the store.
+const ChunkSize = 10000
 
 // Reject is a line the import skipped.
 type Reject struct {
@@ -116,6 +127,10 @@ func Import(ctx context.Context, store cert.Store, name string, r io.Reader, opt
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = DefaultBatch
 	}
+	if opt.ChunkSize <= 0 {
+		opt.ChunkSize = ChunkSize
+	}
+	chunkSize := min(opt.BatchSize, opt.ChunkSize)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -163,10 +178,10 @@ func Import(ctx context.Context, store cert.Store, name string, r io.Reader, opt
 	var readErr error
 	go func() {
 		defer close(chunks)
-		batch := make([]unit, 0, opt.BatchSize)
+		batch := make([]unit, 0, chunkSize)
 		send := func() bool {
 			c := chunk{results: parseAll(batch, parse), offset: pos()}
-			batch = make([]unit, 0, opt.BatchSize)
+			batch = make([]unit, 0, chunkSize)
 			select {
 			case chunks <- c:
 				return true
@@ -176,7 +191,7 @@ func Import(ctx context.Context, store cert.Store, name string, r io.Reader, opt
 		}
 		readErr = src(func(u unit) bool {
 			batch = append(batch, u)
-			return len(batch) < opt.BatchSize || send()
+			return len(batch) < chunkSize || send()
 		})
 		if readErr == nil && len(batch) > 0 {
 			send()
@@ -184,6 +199,8 @@ func Import(ctx context.Context, store cert.Store, name string, r io.Reader, opt
 	}()
 
 	sum := Summary{IgnoredColumns: ignored}
+	w := &batchWriter{store: store, size: opt.BatchSize, sum: &sum}
+	defer w.rollback()
 	var stop error
 	for c := range chunks {
 		if stop != nil {
@@ -206,15 +223,11 @@ func Import(ctx context.Context, store cert.Store, name string, r io.Reader, opt
 			}
 			recs = append(recs, res.rec)
 		}
-		st, err := store.Upsert(ctx, recs)
-		if err != nil {
+		if err := w.write(ctx, recs, stop != nil); err != nil {
 			stop = fmt.Errorf("write batch ending at line %d: %w", lastLine(c), err)
 			cancel()
 			continue
 		}
-		sum.Inserted += st.Inserted
-		sum.Updated += st.Updated
-		sum.Unchanged += st.Unchanged
 		if opt.OnProgress != nil {
 			opt.OnProgress(c.offset)
 		}
@@ -228,7 +241,82 @@ func Import(ctx context.Context, store cert.Store, name string, r io.Reader, opt
 	if readErr != nil {
 		return sum, fmt.Errorf("read %s: %w", name, readErr)
 	}
-	return sum, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	if err := w.commit(); err != nil {
+		return sum, fmt.Errorf("write last batch: %w", err)
+	}
+	return sum, nil
+}
+
+// batchWriter groups chunks into transactions of size records on a
+// cert.Batcher (one per chunk on other stores) and adds a transaction's
+// counts to the summary once it commits.
+type batchWriter struct {
+	store   cert.Store
+	size    int
+	sum     *Summary
+	tx      cert.Tx
+	n       int
+	pending cert.UpsertStats
+}
+
+// write stores recs; last commits even a short batch (the import stops
+// after it).
+func (w *batchWriter) write(ctx context.Context, recs []cert.Record, last bool) error {
+	b, ok := w.store.(cert.Batcher)
+	if !ok {
+		st, err := w.store.Upsert(ctx, recs)
+		if err == nil {
+			w.add(st)
+		}
+		return err
+	}
+	if w.tx == nil {
+		tx, err := b.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		w.tx = tx
+	}
+	st, err := w.tx.Upsert(ctx, recs)
+	if err != nil {
+		w.rollback()
+		return err
+	}
+	w.pending.Add(st)
+	w.n += len(recs)
+	if w.n >= w.size || last {
+		return w.commit()
+	}
+	return nil
+}
+
+func (w *batchWriter) commit() error {
+	if w.tx == nil {
+		return nil
+	}
+	err := w.tx.Commit()
+	w.tx, w.n = nil, 0
+	if err == nil {
+		w.add(w.pending)
+	}
+	w.pending = cert.UpsertStats{}
+	return err
+}
+
+func (w *batchWriter) rollback() {
+	if w.tx != nil {
+		w.tx.Rollback()
+		w.tx, w.n, w.pending = nil, 0, cert.UpsertStats{}
+	}
+}
+
+func (w *batchWriter) add(st cert.UpsertStats) {
+	w.sum.Inserted += st.Inserted
+	w.sum.Updated += st.Updated
+	w.sum.Unchanged += st.Unchanged
 }
 
 func lastLine(c chunk) int {

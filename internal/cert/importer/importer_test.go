@@ -167,6 +167,50 @@ func TestRerunCompletesInterruptedImport(t *testing.T) {
 	}
 }
 
+// failingBatcher fails the Upsert of its fifth chunk, inside a
+// transaction that already holds the fourth.
+type failingBatcher struct {
+	*sqlite.Store
+	calls int
+}
+
+func (f *failingBatcher) Begin(ctx context.Context) (cert.Tx, error) {
+	tx, err := f.Store.Begin(ctx)
+	return &failingTx{Tx: tx, f: f}, err
+}
+
+type failingTx struct {
+	cert.Tx
+	f *failingBatcher
+}
+
+func (t *failingTx) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
+	t.f.calls++
+	if t.f.calls == 5 {
+		return cert.UpsertStats{}, errors.New("disk on fire")
+	}
+	return t.Tx.Upsert(ctx, recs)
+}
+
+func TestBatchSpansChunks(t *testing.T) {
+	s := newStore(t)
+	data := strings.Join(genLines(t, 30), "\n")
+	opt := importer.Options{BatchSize: 10, ChunkSize: 4}
+	sum, _, err := run(t, &failingBatcher{Store: s}, "a.jsonl", data, opt)
+	if err == nil {
+		t.Fatal("import over a failing store succeeded")
+	}
+	// Chunks of 4: the first transaction commits after 12 records; the
+	// second holds chunk 4 when chunk 5 fails, and rolls both back.
+	if n, _ := s.Count(context.Background()); n != 12 || sum.Inserted != 12 {
+		t.Fatalf("after the failure the store holds %d (summary %+v), want the first batch of 12", n, sum)
+	}
+	sum, _, err = run(t, s, "a.jsonl", data, opt)
+	if err != nil || sum.Unchanged != 12 || sum.Inserted != 18 {
+		t.Fatalf("rerun = %+v, %v; want 12 unchanged, 18 inserted", sum, err)
+	}
+}
+
 const cncaCSV = `certNumber,orgName,orgCode,authProjCode,authProjCodeName,certiStatus,certiStatusName,certiEDate,zersda,rzjgId,rzjgIdName,row
 00216Q10097R1S,山东泓达生物科技有限公司,91371323760038087M,A010103,质量管理体系认证（ISO9000）,01,有效,2026-05-01,20230502,CNCA-R-2002-002,方圆标志认证集团有限公司,1
 10416Q20770R1S,"临沂某某机械有限公司",760038087,A020102,,05,过期失效,2019-01-01,20160102,CNCA-R-2003-104,山东世通质量认证有限公司,2

@@ -274,15 +274,67 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 // Upsert implements cert.Store. The batch is written with a few set-based
 // statements and COPY, so a round trip is paid per batch, not per record.
 func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
-	var st cert.UpsertStats
 	if len(recs) == 0 {
-		return st, nil
+		return cert.UpsertStats{}, nil
 	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return cert.UpsertStats{}, err
+	}
+	defer tx.Rollback()
+	st, err := tx.Upsert(ctx, recs)
+	if err != nil {
+		return cert.UpsertStats{}, err
+	}
+	return st, tx.Commit()
+}
+
+var _ cert.Batcher = (*Store)(nil)
+
+// Tx is a write transaction (cert.Tx). Commit and Rollback use the
+// context Begin was given, as database/sql does.
+type Tx struct {
+	ctx  context.Context
+	tx   pgx.Tx
+	done bool
+}
+
+// Begin implements cert.Batcher.
+func (s *Store) Begin(ctx context.Context) (cert.Tx, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return st, fmt.Errorf("begin: %w", unavailable(err))
+		return nil, fmt.Errorf("begin: %w", unavailable(err))
 	}
-	defer tx.Rollback(ctx)
+	return &Tx{ctx: ctx, tx: tx}, nil
+}
+
+// Commit implements cert.Tx.
+func (t *Tx) Commit() error {
+	if t.done {
+		return errors.New("transaction already ended")
+	}
+	t.done = true
+	if err := t.tx.Commit(t.ctx); err != nil {
+		return fmt.Errorf("commit: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Rollback implements cert.Tx.
+func (t *Tx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	return t.tx.Rollback(t.ctx)
+}
+
+// Upsert implements cert.Tx.
+func (t *Tx) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
+	var st cert.UpsertStats
+	if t.done {
+		return st, errors.New("transaction already ended")
+	}
 	// Set-based statements need distinct ids; a repeated id starts a new
 	// group, which then sees the earlier one as stored.
 	start := 0
@@ -295,7 +347,7 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 			seen[recs[i].ID] = true
 			continue
 		}
-		gs, err := upsertGroup(ctx, tx, recs[start:i])
+		gs, err := upsertGroup(ctx, t.tx, recs[start:i])
 		if err != nil {
 			return cert.UpsertStats{}, err
 		}
@@ -305,9 +357,6 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 			clear(seen)
 			seen[recs[i].ID] = true
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return cert.UpsertStats{}, fmt.Errorf("commit: %w", unavailable(err))
 	}
 	return st, nil
 }

@@ -41,15 +41,12 @@ const (
 )
 
 // dicts caches the dictionaries by id. A dictionary row never changes
-// once committed, so the cache needs no invalidation; only the writer
-// adds entries, after its transaction commits.
+// once committed, so the cache needs no invalidation; the writer adds
+// the ones it creates after its transaction commits, readers load others
+// (written by another process) on first use.
 type dicts struct {
 	mu   sync.RWMutex
 	byID map[int64]*s2.Dict
-	// cur is the id new rows are compressed with; 0 with curKnown false
-	// means the writer has not looked yet.
-	cur      int64
-	curKnown bool
 }
 
 func (d *dicts) get(id int64) *s2.Dict {

@@ -131,8 +131,12 @@ func (s *Store) writer(ctx context.Context) (*sql.Conn, error) {
 	// Checkpoints after this connection's commits copy the WAL into the
 	// database file; letting the WAL grow to writeCheckpoint pages first
 	// copies a page rewritten by many batches of an import once, not once
-	// a batch. Readers keep the default.
-	for _, q := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", writeCache), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writeCheckpoint)} {
+	// a batch. Readers keep the default. Each multi-row INSERT after the
+	// first in a transaction keeps a statement journal (the old content
+	// of every page it changes, to undo just that statement); in memory
+	// that is a copy, in a temporary file it was two system calls a page
+	// and most of an import's writes.
+	for _, q := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", writeCache), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writeCheckpoint), "PRAGMA temp_store = MEMORY"} {
 		if _, err := c.ExecContext(ctx, q); err != nil {
 			c.Close()
 			return nil, err
@@ -501,38 +505,113 @@ type chunk struct {
 	fresh  bool
 }
 
-// Upsert implements cert.Store. Apart from updates, which are rare, a
-// batch costs a handful of multi-row statements rather than several per
-// record: the id lookup runs in chunks, and new rows get their rid from
-// the writer (the transaction holds SQLite's write lock from BEGIN, so
-// max(rid) cannot move underneath it).
+// Upsert implements cert.Store: one transaction of Begin.
 func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
-	var st cert.UpsertStats
 	if len(recs) == 0 {
-		return st, nil
+		return cert.UpsertStats{}, nil
+	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return cert.UpsertStats{}, err
+	}
+	defer tx.Rollback()
+	st, err := tx.Upsert(ctx, recs)
+	if err != nil {
+		return cert.UpsertStats{}, err
+	}
+	return st, tx.Commit()
+}
+
+// Tx is a write transaction (cert.Tx). It holds the store's writer from
+// Begin until Commit or Rollback.
+type Tx struct {
+	s    *Store
+	tx   *sql.Tx
+	next int64 // rid of the next new certificate
+	// dictID and dict compress new rows; fresh lists the dictionaries
+	// this transaction added, published to readers once it commits.
+	dictID int64
+	dict   *s2.Dict
+	fresh  map[int64]*s2.Dict
+	done   bool
+}
+
+var _ cert.Batcher = (*Store)(nil)
+
+// Begin implements cert.Batcher. The transaction takes SQLite's write
+// lock at once, so max(rid) and the newest dictionary cannot move
+// underneath it.
+func (s *Store) Begin(ctx context.Context) (cert.Tx, error) {
+	s.wmu.Lock()
+	t, err := s.begin(ctx)
+	if err != nil {
+		s.wmu.Unlock()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *Store) begin(ctx context.Context) (*Tx, error) {
+	conn, err := s.writer(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("writer connection: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	t := &Tx{s: s, tx: tx, fresh: map[int64]*s2.Dict{}}
+	if t.dictID, t.dict, err = s.currentDict(ctx, tx); err == nil {
+		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) + 1 FROM cert_records`).Scan(&t.next)
+	}
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return t, nil
+}
+
+// Commit implements cert.Tx.
+func (t *Tx) Commit() error {
+	if t.done {
+		return errors.New("transaction already ended")
+	}
+	t.done = true
+	defer t.s.wmu.Unlock()
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for id, d := range t.fresh {
+		t.s.dicts.put(id, d)
+	}
+	return nil
+}
+
+// Rollback implements cert.Tx.
+func (t *Tx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	defer t.s.wmu.Unlock()
+	return t.tx.Rollback()
+}
+
+// Upsert implements cert.Tx. Apart from updates, which are rare, a batch
+// costs a handful of multi-row statements rather than several per
+// record: ids are looked up 500 at a time, new rows get their rid from
+// the transaction, and encoding runs a chunk ahead of the writer.
+func (t *Tx) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
+	var st cert.UpsertStats
+	if t.done {
+		return st, errors.New("transaction already ended")
 	}
 	for i := range recs {
 		if recs[i].ID == "" {
 			return st, fmt.Errorf("record %d (%s): empty id", i+1, recs[i].CertNo)
 		}
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	conn, err := s.writer(ctx)
-	if err != nil {
-		return st, fmt.Errorf("writer connection: %w", err)
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return st, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-
-	curID, cur, err := s.currentDict(ctx, tx)
-	if err != nil {
-		return st, err
-	}
-	// Encoding runs a chunk ahead of the writer.
+	s, tx := t.s, t.tx
 	chunks := make(chan chunk, 1)
 	stop := make(chan struct{})
 	var encoder sync.WaitGroup
@@ -540,6 +619,7 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 		close(stop)
 		encoder.Wait()
 	}()
+	curID, cur := t.dictID, t.dict
 	encoder.Go(func() {
 		defer close(chunks)
 		for lo := 0; lo < len(recs); lo += chunkSize {
@@ -568,22 +648,14 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 	if err != nil {
 		return st, err
 	}
-	var next int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) + 1 FROM cert_records`).Scan(&next); err != nil {
-		return st, fmt.Errorf("next rid: %w", err)
-	}
-
-	var (
-		b        bulk
-		newDict  *s2.Dict
-		newDicID int64
-	)
+	var b bulk
 	for c := range chunks {
 		if c.fresh {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO cert_dicts(id, dict) VALUES (?, ?)`, c.dictID, c.dict.Bytes()); err != nil {
 				return st, fmt.Errorf("store dictionary: %w", err)
 			}
-			newDict, newDicID = c.dict, c.dictID
+			t.fresh[c.dictID] = c.dict
+			t.dictID, t.dict = c.dictID, c.dict
 		}
 		for i := range c.ps {
 			p := &c.ps[i]
@@ -592,8 +664,8 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 			var rid int64
 			switch {
 			case !ok:
-				rid = next
-				next++
+				rid = t.next
+				t.next++
 				// A later duplicate of this id in the same batch is an update
 				// of this row.
 				existing[r.ID] = old{rid: rid, fp: p.fp[:]}
@@ -626,15 +698,6 @@ func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStat
 	}
 	if err := ctx.Err(); err != nil {
 		return cert.UpsertStats{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return cert.UpsertStats{}, fmt.Errorf("commit: %w", err)
-	}
-	if newDict != nil {
-		s.dicts.put(newDicID, newDict)
-		s.dicts.mu.Lock()
-		s.dicts.cur = newDicID
-		s.dicts.mu.Unlock()
 	}
 	return st, nil
 }

@@ -1,0 +1,21 @@
+package cert
+
+import "context"
+
+// A Batcher is a Store that can keep one write transaction open across
+// several Upserts, so an import commits in large batches without holding
+// a whole batch in memory: fewer commits rewrite the pages of random-key
+// indexes fewer times.
+type Batcher interface {
+	Begin(ctx context.Context) (Tx, error)
+}
+
+// Tx is a write transaction of a Batcher: all of its Upserts are stored,
+// or none. Only one is open at a time per store; Begin waits for the
+// previous one to end. Rollback after Commit does nothing, so a deferred
+// Rollback is always safe.
+type Tx interface {
+	Upsert(ctx context.Context, recs []Record) (UpsertStats, error)
+	Commit() error
+	Rollback() error
+}
