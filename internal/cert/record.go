@@ -232,6 +232,7 @@ func (r Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 // AppendJSON appends the canonical JSONL shape of r (one line, no
 // newline). It is MarshalJSON without reflection, for bulk writers.
 func (r *Record) AppendJSON(b []byte) []byte {
+	// key is quoted and followed by its colon: keys need no escapes.
 	str := func(b []byte, key, v string, omitEmpty bool) []byte {
 		if omitEmpty && v == "" {
 			return b
@@ -239,21 +240,20 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		if b[len(b)-1] != '{' {
 			b = append(b, ',')
 		}
-		b = AppendJSONString(b, key)
-		b = append(b, ':')
+		b = append(b, key...)
 		return AppendJSONString(b, v)
 	}
 	b = slices.Grow(b, r.jsonSize())
 	b = append(b, '{')
-	b = str(b, "id", r.ID, true)
-	b = str(b, "certNo", r.CertNo, false)
-	b = str(b, "typeCode", r.TypeCode, true)
-	b = str(b, "typeName", r.TypeName, false)
-	b = str(b, "name", r.Name, true)
-	b = str(b, "status", r.Status, false)
-	b = str(b, "enterpriseName", r.EnterpriseName, false)
-	b = str(b, "creditCode", r.CreditCode, true)
-	b = str(b, "regNo", r.RegNo, true)
+	b = str(b, `"id":`, r.ID, true)
+	b = str(b, `"certNo":`, r.CertNo, false)
+	b = str(b, `"typeCode":`, r.TypeCode, true)
+	b = str(b, `"typeName":`, r.TypeName, false)
+	b = str(b, `"name":`, r.Name, true)
+	b = str(b, `"status":`, r.Status, false)
+	b = str(b, `"enterpriseName":`, r.EnterpriseName, false)
+	b = str(b, `"creditCode":`, r.CreditCode, true)
+	b = str(b, `"regNo":`, r.RegNo, true)
 	if len(r.Parties) > 0 {
 		b = append(b, `,"parties":[`...)
 		for i, p := range r.Parties {
@@ -261,9 +261,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, '{')
-			b = str(b, "role", p.Role, false)
-			b = str(b, "name", p.Name, false)
-			b = str(b, "code", p.Code, true)
+			b = str(b, `"role":`, p.Role, false)
+			b = str(b, `"name":`, p.Name, false)
+			b = str(b, `"code":`, p.Code, true)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
