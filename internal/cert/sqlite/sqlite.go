@@ -678,7 +678,7 @@ func (t *Tx) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, 
 				rid = o.rid
 				// Rows staged for the bulk insert must be written first, so a
 				// duplicate within the batch updates a row that exists.
-				if err := s.flush(ctx, tx, &b); err != nil {
+				if err := s.flush(ctx, tx, &b, true); err != nil {
 					return cert.UpsertStats{}, err
 				}
 				if err := update(ctx, tx, p, rid); err != nil {
@@ -692,11 +692,14 @@ func (t *Tx) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, 
 			}
 			b.terms = append(b.terms, rid, p.terms)
 		}
-		if err := s.flush(ctx, tx, &b); err != nil {
+		if err := s.flush(ctx, tx, &b, false); err != nil {
 			return cert.UpsertStats{}, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
+		return cert.UpsertStats{}, err
+	}
+	if err := s.flush(ctx, tx, &b, true); err != nil {
 		return cert.UpsertStats{}, err
 	}
 	return st, nil
@@ -822,7 +825,10 @@ type bulk struct {
 	records, names, terms []any
 }
 
-func (s *Store) flush(ctx context.Context, tx *sql.Tx, b *bulk) error {
+// flush writes the staged rows; unless all, it leaves each table's last
+// partial statement staged for the next chunk, as only full-size
+// statements are prepared once.
+func (s *Store) flush(ctx context.Context, tx *sql.Tx, b *bulk, all bool) error {
 	for _, t := range []struct {
 		head string
 		cols int
@@ -833,7 +839,8 @@ func (s *Store) flush(ctx context.Context, tx *sql.Tx, b *bulk) error {
 		{`INSERT INTO cert_terms(rowid, terms) VALUES `, 2, &b.terms},
 	} {
 		row := "(?" + strings.Repeat(",?", t.cols-1) + ")"
-		for args := *t.args; len(args) > 0; {
+		args := *t.args
+		for len(args) >= maxRows*t.cols || all && len(args) > 0 {
 			n := min(len(args)/t.cols, maxRows)
 			_, err := s.stmt(ctx, tx, t.head+row+strings.Repeat(","+row, n-1), n).ExecContext(ctx, args[:n*t.cols]...)
 			if err != nil {
@@ -842,7 +849,7 @@ func (s *Store) flush(ctx context.Context, tx *sql.Tx, b *bulk) error {
 			}
 			args = args[n*t.cols:]
 		}
-		*t.args = (*t.args)[:0]
+		*t.args = append((*t.args)[:0], args...)
 	}
 	return nil
 }
