@@ -143,6 +143,22 @@ func TestUnmarshalMatchesReference(t *testing.T) {
 	}
 }
 
+// TestParseJSONLineInvalidUTF8: the importer reports such a line by this
+// error's text, whatever shape the line has.
+func TestParseJSONLineInvalidUTF8(t *testing.T) {
+	for _, line := range []string{
+		"{\"certNo\":\"a\xffb\",\"typeName\":\"t\",\"status\":\"有效\",\"enterpriseName\":\"x\"}",
+		"{\"certNo\":\"a\\n\xe4\xb8\",\"typeName\":\"t\"}",
+		"{\"Result\":{\"Id\":\"\xff\"}}",
+		"\xff",
+	} {
+		_, err := cert.ParseJSONLine([]byte(line))
+		if !errors.Is(err, cert.ErrInvalidUTF8) || err.Error() != "not valid UTF-8" {
+			t.Errorf("ParseJSONLine(%q) error = %v, want %q", line, err, "not valid UTF-8")
+		}
+	}
+}
+
 func FuzzUnmarshalRecord(f *testing.F) {
 	for _, r := range testRecords(5) {
 		f.Add(r.AppendJSON(nil))

@@ -157,12 +157,20 @@ func isUSCCShape(s string) bool {
 		return false
 	}
 	for i := 0; i < 18; i++ {
-		if strings.IndexByte(usccAlphabet, s[i]) < 0 {
+		if !inUSCCAlphabet[s[i]] {
 			return false
 		}
 	}
 	return allDigits(s[2:8])
 }
+
+// inUSCCAlphabet reports the bytes of usccAlphabet.
+var inUSCCAlphabet = func() (t [256]bool) {
+	for i := 0; i < len(usccAlphabet); i++ {
+		t[usccAlphabet[i]] = true
+	}
+	return t
+}()
 
 func isOrgCodeShape(s string) bool {
 	if len(s) != 9 {
