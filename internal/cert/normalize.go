@@ -108,11 +108,27 @@ func fuzzyOfKey(k string) string {
 // replaceLegalForms applies fuzzySuffixes; most keys hold neither form,
 // and the replacer would copy them anyway.
 func replaceLegalForms(s string) string {
-	if !strings.Contains(s, "公司") ||
-		!strings.Contains(s, "股份有限公司") && !strings.Contains(s, "有限责任公司") {
+	if !hasLongLegalForm(s) {
 		return s
 	}
 	return fuzzySuffixes.Replace(s)
+}
+
+// hasLongLegalForm reports whether s contains 股份有限公司 or 有限责任公司,
+// looking at each 有限 the two have in common.
+func hasLongLegalForm(s string) bool {
+	const limited = "有限"
+	for {
+		i := strings.Index(s, limited)
+		if i < 0 {
+			return false
+		}
+		if strings.HasPrefix(s[i:], "有限责任公司") ||
+			strings.HasSuffix(s[:i], "股份") && strings.HasPrefix(s[i+len(limited):], "公司") {
+			return true
+		}
+		s = s[i+len(limited):]
+	}
 }
 
 // genericWords are keywords that name no company: searching for them

@@ -112,7 +112,7 @@ func nameKeyFast(s string) (key string, ok bool) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s, i)
 		out, drop, ok := fastRune(r)
 		if !ok {
 			return "", false
@@ -133,6 +133,17 @@ func nameKeyFast(s string) (key string, ok bool) {
 	return b.String(), true
 }
 
+// decodeRune is utf8.DecodeRuneInString(s[i:]) with the three-byte
+// sequences of U+1000–U+CFFF and U+E000–U+FFFF (the CJK blocks among
+// them) decoded inline; 0xe0 and 0xed lead narrower ranges.
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c >= 0xe1 && c <= 0xef && c != 0xed && i+2 < len(s) && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+		return rune(c&0x0f)<<12 | rune(s[i+1]&0x3f)<<6 | rune(s[i+2]&0x3f), 3
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
 // keepLettersDigits removes every rune of k that is neither a letter nor a
 // digit (invalid bytes included), returning k itself when nothing goes.
 func keepLettersDigits(k string) string {
@@ -146,7 +157,7 @@ func keepLettersDigits(k string) string {
 			keep = c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 		} else {
 			var r rune
-			r, size = utf8.DecodeRuneInString(k[i:])
+			r, size = decodeRune(k, i)
 			keep = isIdeograph(r) || r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 		}
 		switch {

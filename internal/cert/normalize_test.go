@@ -98,6 +98,7 @@ var trickyNames = []string{
 	"91110108717743469K",
 	"9111 0108-7177 4346 9k",
 	"股份有限公司有限责任公司股份有限责任公司",
+	"股份有限", "有限公司股份", "有限责任", "有限有限责任公司", "股份股份有限公司", "有限股份有限公司", "股份（有限）公司", "股份有 限公司",
 	"ＬＴＤ.，CO.,LTD",
 	"한국전자 주식회사",
 	"ᄀ\u1161\u11a8",
@@ -195,6 +196,8 @@ func randomName(rng *rand.Rand, fast []rune) string {
 			b.WriteByte(byte(0x80 + rng.IntN(0x80)))
 		case x < 12:
 			b.WriteRune(tricky[rng.IntN(len(tricky))])
+		case x < 16:
+			b.WriteString([]string{"股份", "有限", "公司", "责任", "有限公司"}[rng.IntN(5)])
 		case x < 40:
 			b.WriteRune(fast[rng.IntN(len(fast))])
 		default:
