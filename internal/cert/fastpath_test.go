@@ -143,6 +143,32 @@ func TestUnmarshalMatchesReference(t *testing.T) {
 	}
 }
 
+// TestUnmarshalLargeRecord reads records with more fields and sections
+// than the decoder sizes its slices for, and strings full of brackets.
+func TestUnmarshalLargeRecord(t *testing.T) {
+	r := certgen.New(3).Next()
+	brackets := strings.Repeat("[{", 3000)
+	r.Name = brackets
+	for i := range 300 {
+		sec := cert.Section{Name: brackets[:2*i]}
+		for j := range 10 + i%7 {
+			v := strings.Repeat("值", j)
+			f := cert.Field{Name: brackets[:j]}
+			if j%3 != 0 {
+				f.Value = &v
+			}
+			sec.Fields = append(sec.Fields, f)
+		}
+		r.Detail = append(r.Detail, sec)
+	}
+	line := r.AppendJSON(nil)
+	checkUnmarshal(t, line)
+	var back cert.Record
+	if err := back.UnmarshalJSON(line); err != nil || !bytes.Equal(back.AppendJSON(nil), line) {
+		t.Fatalf("round trip of a large record: %v", err)
+	}
+}
+
 // TestParseJSONLineInvalidUTF8: the importer reports such a line by this
 // error's text, whatever shape the line has.
 func TestParseJSONLineInvalidUTF8(t *testing.T) {

@@ -19,6 +19,9 @@ var errSlowPath = errors.New("not the plain canonical shape")
 // bad bytes, which only UnmarshalJSON does.
 var errBadUTF8 = fmt.Errorf("%w: invalid UTF-8", errSlowPath)
 
+// maxPrealloc caps the slices decodeLine sizes from a line's brackets.
+const maxPrealloc = 1024
+
 // canonLine is a canonical line as decodeLine reads it: the record and
 // its dates as written.
 type canonLine struct {
@@ -54,14 +57,16 @@ func decodeCanonical(b []byte) (recordJSON, []Section, error) {
 // for anything else, which decodeReflect then reads or refuses.
 func decodeLine(b []byte, c *canonLine) error {
 	// Every field is an array, and every section and party an object:
-	// the counts of brackets bound the slices to allocate.
+	// the counts of brackets bound the slices to allocate. Brackets
+	// inside strings count too, so the bound is capped; a record with
+	// more fields than that grows the slices as it goes.
 	arrays, objects := bytes.Count(b, []byte{'['}), bytes.Count(b, []byte{'{'})
 	d := canonDecoder{s: string(b)}
 	if arrays > 0 {
-		d.fields = make([]Field, 0, arrays)
-		d.values = make([]string, 0, arrays)
+		d.fields = make([]Field, 0, min(arrays, maxPrealloc))
+		d.values = make([]string, 0, min(arrays, maxPrealloc))
 	}
-	d.objects = objects
+	d.objects = min(objects, maxPrealloc)
 	if err := d.record(c); err != nil {
 		return err
 	}
@@ -288,8 +293,8 @@ func (d *canonDecoder) field() error {
 			return err
 		}
 		if len(d.values) == cap(d.values) {
-			// Only a line with brackets inside its strings gets here;
-			// values already taken keep the old array.
+			// Only a record of more than maxPrealloc fields gets here;
+			// the values already taken keep the old array.
 			d.values = make([]string, 0, 2*cap(d.values)+1)
 		}
 		d.values = append(d.values, v)
