@@ -14,9 +14,9 @@ import (
 // all, and the reflective decoder gives the proper answer or error.
 var errSlowPath = errors.New("not the plain canonical shape")
 
-// errBadUTF8 is errSlowPath for a line the fast path found not to be
-// UTF-8: the reflective decoder would read it with U+FFFD in place of the
-// bad bytes, which only UnmarshalJSON does.
+// errBadUTF8 is the errSlowPath of a line the fast path found not to be
+// UTF-8: UnmarshalJSON still hands it to the reflective decoder, which
+// reads bad bytes as U+FFFD; ParseJSONLine refuses it.
 var errBadUTF8 = fmt.Errorf("%w: invalid UTF-8", errSlowPath)
 
 // maxPrealloc caps the slices decodeLine sizes from a line's brackets.
@@ -313,7 +313,7 @@ type canonDecoder struct {
 	i       int
 	fields  []Field  // the detail fields of every section
 	values  []string // the non-null field values
-	objects int      // the number of '{' in the line
+	objects int      // the number of '{' in the line, capped
 }
 
 // key reads an object key and its colon.
