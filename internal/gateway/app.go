@@ -111,6 +111,9 @@ type Charge struct {
 	// leased marks a call served from an in-process lease (see
 	// Options.LeaseSize): it is refunded to the lease, not the store.
 	leased bool
+	// topUp tells the request that took this call from a lease running
+	// low to top the lease up.
+	topUp bool
 }
 
 func (c Charge) count() int64 {

@@ -142,7 +142,7 @@ func New(store Store, keys *Keyring, opts *Options) *Gateway {
 		}
 		g.opts.LeaseIdle = o.LeaseIdle
 		// Packages changed by another process are seen as late as apps are.
-		g.leases = newLeases(store, o.LeaseSize, o.LeaseIdle, o.CacheTTL)
+		g.leases = newLeases(store, o.Logger, o.LeaseSize, o.LeaseIdle, o.CacheTTL)
 		g.apps.changed = func() {
 			g.cache.clear()
 			g.leases.rechoose()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -20,11 +21,15 @@ import (
 // block loses its unserved calls (at most LeaseSize per app and product).
 type leases struct {
 	store Store
+	log   *slog.Logger
 	size  int64
 	idle  time.Duration
 	// recheck is how long a refill may reuse the package the last full
 	// refill chose (see spend); 0 re-reads the packages every time.
 	recheck time.Duration
+	// low is how few calls left make a request top the lease up while the
+	// others go on spending it (see topUp); 0 never does.
+	low int64
 
 	mu sync.Mutex
 	m  map[leaseKey]*lease
@@ -33,8 +38,14 @@ type leases struct {
 type leaseKey struct{ app, product string }
 
 type lease struct {
-	// refill serialises trips to the store for one app and product.
+	// refill serialises trips to the store for one app and product (a
+	// refill, a sweep's give-back).
 	refill sync.Mutex
+	// refilling, while a request refills the lease, is closed when it is
+	// done: the requests that found the lease empty meanwhile wait on it
+	// and are woken together, instead of queueing on refill one by one.
+	// Guarded by leases.mu.
+	refilling chan struct{}
 
 	// Guarded by leases.mu.
 	pkg      int64
@@ -49,8 +60,12 @@ type lease struct {
 	chosenAt time.Time
 }
 
-func newLeases(store Store, size int64, idle, recheck time.Duration) *leases {
-	return &leases{store: store, size: size, idle: idle, recheck: max(recheck, 0), m: make(map[leaseKey]*lease)}
+func newLeases(store Store, log *slog.Logger, size int64, idle, recheck time.Duration) *leases {
+	// One refill takes about as long as a few calls at full load: an eighth
+	// of the lease (2 of 16) is enough for the rest of the traffic to go on
+	// while it runs, at the price of a write every 14 calls instead of 16.
+	return &leases{store: store, log: log, size: size, idle: idle, recheck: max(recheck, 0), low: size / 8,
+		m: make(map[leaseKey]*lease)}
 }
 
 // rechoose makes every lease choose its package again at its next refill:
@@ -63,14 +78,8 @@ func (ls *leases) rechoose() {
 	ls.mu.Unlock()
 }
 
-// take serves one call from the lease, if it still holds one valid at now.
-func (ls *leases) take(l *lease, now time.Time) (Charge, bool) {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	return ls.takeLocked(l, now)
-}
-
-// takeLocked is take with ls.mu held.
+// takeLocked serves one call from the lease, if it still holds one valid
+// at now. ls.mu is held.
 func (ls *leases) takeLocked(l *lease, now time.Time) (Charge, bool) {
 	if l.left > 0 && !now.Before(l.dayStart) && now.Before(l.dayEnd) && now.Before(l.expires) {
 		l.left--
@@ -80,18 +89,31 @@ func (ls *leases) takeLocked(l *lease, now time.Time) (Charge, bool) {
 	return Charge{}, false
 }
 
-// getTake is get and take under one lock: the path of most calls.
-func (ls *leases) getTake(k leaseKey, now time.Time) (*lease, Charge, bool) {
+// getTake is get and take under one lock: the path of most calls. When the
+// lease cannot serve, it returns the channel to wait on if another request
+// is refilling it, or nil after making the caller the refiller.
+func (ls *leases) getTake(k leaseKey, now time.Time) (*lease, Charge, bool, chan struct{}) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	l := ls.m[k]
 	if l == nil {
 		l = &lease{}
 		ls.m[k] = l
-		return l, Charge{}, false
 	}
-	c, ok := ls.takeLocked(l, now)
-	return l, c, ok
+	if c, ok := ls.takeLocked(l, now); ok {
+		if l.left <= ls.low && l.refilling == nil && !l.chosenAt.IsZero() && now.Sub(l.chosenAt) < ls.recheck {
+			// Running low: this request tops the lease up (topUp)
+			// while the others spend what is left.
+			l.refilling = make(chan struct{})
+			c.topUp = true
+		}
+		return l, c, true, nil
+	}
+	if l.refilling != nil {
+		return l, Charge{}, false, l.refilling
+	}
+	l.refilling = make(chan struct{})
+	return l, Charge{}, false, nil
 }
 
 // dayBounds returns when a billing day (Day's format) starts and ends; an
@@ -107,15 +129,35 @@ func dayBounds(day string) (time.Time, time.Time) {
 // spend serves one call of product to appID: from the lease, or by
 // reserving a new block (returning what is left of the old one first).
 func (ls *leases) spend(ctx context.Context, appID, product string, now time.Time) (Charge, error) {
-	l, c, ok := ls.getTake(leaseKey{appID, product}, now)
-	if ok {
-		return c, nil
+	k := leaseKey{appID, product}
+	var l *lease
+	for {
+		var (
+			c    Charge
+			ok   bool
+			wait chan struct{}
+		)
+		l, c, ok, wait = ls.getTake(k, now)
+		if ok {
+			if c.topUp {
+				c.topUp = false
+				ls.topUp(ctx, l, now)
+			}
+			return c, nil
+		}
+		if wait == nil {
+			break // this request refills
+		}
+		<-wait // then try the refilled lease (or refill it ourselves)
 	}
 	l.refill.Lock()
-	defer l.refill.Unlock()
-	if c, ok := ls.take(l, now); ok { // another request refilled meanwhile
-		return c, nil
-	}
+	defer func() {
+		ls.mu.Lock()
+		close(l.refilling)
+		l.refilling = nil
+		ls.mu.Unlock()
+		l.refill.Unlock()
+	}()
 	if err := ls.giveBack(ctx, l); err != nil {
 		return Charge{}, err
 	}
@@ -132,11 +174,9 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 		c, err := ls.store.Take(ctx, pkg, ls.size, now)
 		if err == nil {
 			ls.mu.Lock()
-			if c.Day != l.day {
-				l.dayStart, l.dayEnd = dayBounds(c.Day)
-			}
-			l.day, l.left, l.lastUsed = c.Day, c.N-1, now
+			back := ls.installLocked(l, c, 1, now)
 			ls.mu.Unlock()
+			ls.giveBackLogged(ctx, back)
 			return Charge{PackageID: c.PackageID, Day: c.Day, N: 1, leased: true}, nil
 		}
 		if !errors.Is(err, ErrNoCharge) {
@@ -172,12 +212,91 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 			return Charge{}, fmt.Errorf("lease: %w", err)
 		}
 		ls.mu.Lock()
-		l.pkg, l.day, l.expires, l.left, l.lastUsed, l.chosenAt = c.PackageID, c.Day, p.ExpiresAt, c.N-1, now, now
-		l.dayStart, l.dayEnd = dayBounds(c.Day)
+		back := ls.installLocked(l, c, 1, now)
+		l.expires, l.chosenAt = p.ExpiresAt, now
 		ls.mu.Unlock()
+		ls.giveBackLogged(ctx, back)
 		return Charge{PackageID: c.PackageID, Day: c.Day, N: 1, leased: true}, nil
 	}
 	return Charge{}, ErrExhausted
+}
+
+// topUp adds to a lease running low as many calls of its package as it
+// has served (so it never holds more than size), while other requests go on
+// spending the rest; the caller made itself the refiller (l.refilling). On
+// any failure the lease is left to run dry, and the next refill, which
+// chooses the package again, reports it.
+func (ls *leases) topUp(ctx context.Context, l *lease, now time.Time) {
+	l.refill.Lock()
+	defer func() {
+		ls.mu.Lock()
+		close(l.refilling)
+		l.refilling = nil
+		ls.mu.Unlock()
+		l.refill.Unlock()
+	}()
+	ls.mu.Lock()
+	pkg, n := l.pkg, ls.size-l.left
+	ls.mu.Unlock()
+	if n <= 0 {
+		return
+	}
+	c, err := ls.store.Take(ctx, pkg, n, now)
+	if err != nil {
+		if !errors.Is(err, ErrNoCharge) {
+			ls.log.WarnContext(ctx, "gateway: top up a lease", "package", pkg, "err", err)
+		}
+		return
+	}
+	ls.mu.Lock()
+	back := ls.installLocked(l, c, 0, now)
+	ls.mu.Unlock()
+	ls.giveBackLogged(ctx, back)
+}
+
+// installLocked makes the block c, just taken from the store, the lease's
+// content, served of it already counted out. Calls refunded into the lease
+// since it was last given back stay if they are of the same package and
+// day, up to size; what it must not hold is returned, to be given back to
+// the store. ls.mu is held.
+func (ls *leases) installLocked(l *lease, c Charge, served int64, now time.Time) (back Charge) {
+	left := c.N - served
+	if l.left > 0 {
+		if l.pkg == c.PackageID && l.day == c.Day {
+			left += l.left
+		} else {
+			back = Charge{PackageID: l.pkg, Day: l.day, N: l.left}
+		}
+	}
+	if left > ls.size { // then back is empty: the same package and day
+		back = Charge{PackageID: c.PackageID, Day: c.Day, N: left - ls.size}
+		left = ls.size
+	}
+	if c.Day != l.day || l.dayStart.IsZero() {
+		l.dayStart, l.dayEnd = dayBounds(c.Day)
+	}
+	l.pkg, l.day, l.left, l.lastUsed = c.PackageID, c.Day, left, now
+	return back
+}
+
+// giveBackLogged is giveBackCharge for calls taken with a block the lease
+// could not keep: the block's call is served all the same, and a failure
+// (the calls stay counted as used) is logged.
+func (ls *leases) giveBackLogged(ctx context.Context, c Charge) {
+	if err := ls.giveBackCharge(ctx, c); err != nil {
+		ls.log.ErrorContext(ctx, "gateway: calls lost", "err", err)
+	}
+}
+
+// giveBackCharge returns calls to the store; nothing for an empty charge.
+func (ls *leases) giveBackCharge(ctx context.Context, c Charge) error {
+	if c.N <= 0 {
+		return nil
+	}
+	if err := ls.store.Refund(ctx, c); err != nil {
+		return fmt.Errorf("lease: give back %d calls of package %d: %w", c.N, c.PackageID, err)
+	}
+	return nil
 }
 
 // refund puts a leased call back into its lease, or into the store when the
@@ -185,7 +304,7 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 func (ls *leases) refund(ctx context.Context, appID, product string, c Charge) error {
 	ls.mu.Lock()
 	l := ls.m[leaseKey{appID, product}]
-	if l != nil && l.pkg == c.PackageID && l.day == c.Day {
+	if l != nil && l.pkg == c.PackageID && l.day == c.Day && l.left < ls.size {
 		l.left++
 		ls.mu.Unlock()
 		return nil
@@ -202,13 +321,7 @@ func (ls *leases) giveBack(ctx context.Context, l *lease) error {
 	c := Charge{PackageID: l.pkg, Day: l.day, N: l.left}
 	l.left = 0
 	ls.mu.Unlock()
-	if c.N == 0 {
-		return nil
-	}
-	if err := ls.store.Refund(ctx, c); err != nil {
-		return fmt.Errorf("lease: give back %d calls of package %d: %w", c.N, c.PackageID, err)
-	}
-	return nil
+	return ls.giveBackCharge(ctx, c)
 }
 
 // sweep gives back leases idle since before now-idle (all when idle < 0).
