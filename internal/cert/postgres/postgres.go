@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -38,7 +39,31 @@ type Store struct {
 	// a less selective bigram, never changes its answer.
 	gmu   sync.Mutex
 	grams map[string]int
+
+	// stats are the planner's statistics of the bigram column, which
+	// price any bigram without touching the index; see gramStats.
+	smu     sync.Mutex
+	stats   *gramStats
+	checked time.Time // when the table was last found not analyzed
 }
+
+// gramStats are the most common bigrams of cert_names.grams and their
+// estimated counts, as ANALYZE (or autovacuum) last sampled them. A
+// bigram not among them is rarer than the least common one listed.
+type gramStats struct {
+	common map[string]int
+	rare   int // an estimate for every bigram not in common
+	loaded time.Time
+}
+
+// statsTTL is how long loaded statistics are used before being read
+// again (ANALYZE runs far less often); noStatsTTL how long a table found
+// not analyzed is counted live before its statistics are looked for
+// again.
+const (
+	statsTTL   = 5 * time.Minute
+	noStatsTTL = 30 * time.Second
+)
 
 // maxGramCounts bounds the bigram-count cache.
 const maxGramCounts = 1 << 16
@@ -515,9 +540,17 @@ func (s *Store) rareBigrams(ctx context.Context, key string) []string {
 	return gs[:2]
 }
 
-// gramCount returns how many names hold bigram g, from the cache or by
-// counting once; on an error it returns a count that sorts last.
+// gramCount returns how many names hold bigram g: an estimate from the
+// table's statistics when it has been analyzed, else a count capped at
+// gramCap (cached; counting a common bigram through the index costs tens
+// of milliseconds). On an error it returns a count that sorts last.
 func (s *Store) gramCount(ctx context.Context, g string) int {
+	if st := s.gramStats(ctx); st != nil {
+		if n, ok := st.common[g]; ok {
+			return n
+		}
+		return st.rare
+	}
 	s.gmu.Lock()
 	n, ok := s.grams[g]
 	s.gmu.Unlock()
@@ -533,6 +566,41 @@ func (s *Store) gramCount(ctx context.Context, g string) int {
 	}
 	s.gmu.Unlock()
 	return n
+}
+
+// gramStats returns the bigram statistics, reading them at most once per
+// statsTTL; nil when the table has not been analyzed yet.
+func (s *Store) gramStats(ctx context.Context) *gramStats {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	if s.stats != nil && time.Since(s.stats.loaded) < statsTTL {
+		return s.stats
+	}
+	if s.stats == nil && time.Since(s.checked) < noStatsTTL {
+		return nil
+	}
+	var (
+		elems []string
+		freqs []float64
+		rows  float64
+	)
+	// most_common_elem_freqs ends with three summary numbers: the least
+	// and greatest frequency of the listed elements, and the null share.
+	err := s.pool.QueryRow(ctx, `SELECT most_common_elems::text::text[], most_common_elem_freqs, c.reltuples
+		FROM pg_stats st JOIN pg_class c ON c.oid = 'cert_names'::regclass
+		WHERE st.schemaname = current_schema() AND st.tablename = 'cert_names' AND st.attname = 'grams'`).Scan(&elems, &freqs, &rows)
+	if err != nil || len(elems) == 0 || len(freqs) != len(elems)+3 || rows <= 0 {
+		// Not analyzed yet (or an error): count, and ask again later.
+		s.stats, s.checked = nil, time.Now()
+		return nil
+	}
+	st := &gramStats{common: make(map[string]int, len(elems)), loaded: time.Now()}
+	for i, e := range elems {
+		st.common[e] = int(freqs[i] * rows)
+	}
+	st.rare = int(freqs[len(elems)] * rows / 2)
+	s.stats = st
+	return st
 }
 
 // bigrams lists the distinct two-character substrings of a fuzzy key.
