@@ -117,3 +117,37 @@ func TestVerifySignatureAgreesWithAPIG(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyTokenAgreesWithAPIG: the gateway's fast 企查查 Token check
+// accepts only what apig.VerifyQCC accepts, and every ordinary valid token.
+func TestVerifyTokenAgreesWithAPIG(t *testing.T) {
+	const key, secret = "0123456789abcdef0123456789abcdef", "s3cr3t0123456789abcdef0123456789abcdef01"
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	ts := apig.QCCTimespan(now)
+	good := apig.QCCToken(key, ts, secret)
+	old := apig.QCCTimespan(now.Add(-14 * time.Minute))
+	for _, tc := range []struct {
+		name          string
+		ts, token     string
+		wantFast      bool
+		wantAPIGAgree bool // VerifyQCC accepts
+	}{
+		{"valid", ts, good, true, true},
+		{"lower case", ts, strings.ToLower(good), true, true},
+		{"14 minutes old", old, apig.QCCToken(key, old, secret), true, true},
+		{"expired", apig.QCCTimespan(now.Add(-16 * time.Minute)), apig.QCCToken(key, apig.QCCTimespan(now.Add(-16*time.Minute)), secret), false, false},
+		{"from the future", apig.QCCTimespan(now.Add(16 * time.Minute)), apig.QCCToken(key, apig.QCCTimespan(now.Add(16*time.Minute)), secret), false, false},
+		{"other timespan", apig.QCCTimespan(now.Add(time.Second)), good, false, false},
+		{"wrong token", ts, strings.Repeat("A", 32), false, false},
+		{"short token", ts, good[:31], false, false},
+		{"no token", ts, "", false, false},
+		{"no timespan", "", good, false, false},
+		{"timespan not a number", "12ab", good, false, false},
+	} {
+		fast := verifyToken(key, tc.ts, tc.token, secret, now, 0)
+		err := apig.VerifyQCC(key, tc.ts, tc.token, secret, now, 0)
+		if fast != tc.wantFast || (err == nil) != tc.wantAPIGAgree {
+			t.Errorf("%s: fast %v, VerifyQCC %v; want fast %v, VerifyQCC accepting %v", tc.name, fast, err, tc.wantFast, tc.wantAPIGAgree)
+		}
+	}
+}
