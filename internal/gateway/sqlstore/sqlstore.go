@@ -328,8 +328,7 @@ WHERE id = ? AND used >= ?`)
 	q.take = q.rebind(`UPDATE gw_packages SET used = used + ?,
 	day_used = CASE WHEN day = ? THEN day_used + ? ELSE ? END, day = ?
 WHERE id = ? AND used + ? <= total AND expires_at > ?
-	AND (daily_cap = 0 OR (CASE WHEN day = ? THEN day_used ELSE 0 END) + ? <= daily_cap)
-RETURNING id`)
+	AND (daily_cap = 0 OR (CASE WHEN day = ? THEN day_used ELSE 0 END) + ? <= daily_cap)`)
 	q.upsertDaily = q.rebind(`INSERT INTO gw_usage_daily (app_id, product, day, calls, billable) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + excluded.calls, billable = gw_usage_daily.billable + excluded.billable`)
 	q.daily = q.rebind(`SELECT app_id, product, day, calls, billable FROM gw_usage_daily WHERE app_id = ? AND day >= ? AND day <= ? ORDER BY day, product`)
@@ -704,15 +703,17 @@ func (s *Store) Take(ctx context.Context, packageID, n int64, now time.Time) (ga
 		return gateway.Charge{}, fmt.Errorf("take %d calls: want at least 1", n)
 	}
 	day := gateway.Day(now)
-	var id int64
-	err := s.takeStmt.QueryRowContext(s.local(ctx), n, day, n, n, day, packageID, n, now.Unix(), day, n).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return gateway.Charge{}, gateway.ErrNoCharge
-	}
+	// Exec, not RETURNING: the id is known, and a result set costs more.
+	res, err := s.takeStmt.ExecContext(s.local(ctx), n, day, n, n, day, packageID, n, now.Unix(), day, n)
 	if err != nil {
 		return gateway.Charge{}, err
 	}
-	return gateway.Charge{PackageID: id, Day: day, N: n}, nil
+	if k, err := res.RowsAffected(); err != nil {
+		return gateway.Charge{}, err
+	} else if k == 0 {
+		return gateway.Charge{}, gateway.ErrNoCharge
+	}
+	return gateway.Charge{PackageID: packageID, Day: day, N: n}, nil
 }
 
 type dayKey struct{ app, product, day string }
