@@ -36,6 +36,10 @@ type usageWriter struct {
 	lost    atomic.Int64 // in total, dropped or failed to write
 }
 
+// usageTxRecords is the most records written in one transaction (about
+// half a millisecond on SQLite).
+const usageTxRecords = 256
+
 func newUsageWriter(store Store, log *slog.Logger, queue, batch int, every time.Duration) *usageWriter {
 	if queue <= 0 {
 		queue = 32768
@@ -96,12 +100,16 @@ func (u *usageWriter) flush() {
 	recs := u.buf
 	u.buf = u.spare[:0]
 	u.mu.Unlock()
-	if len(recs) > 0 {
+	// One transaction per usageTxRecords: on SQLite the gateway has one
+	// writing connection, and a lease refill waiting behind a long usage
+	// transaction would stall every request of its app meanwhile.
+	for start := 0; start < len(recs); start += usageTxRecords {
+		chunk := recs[start:min(start+usageTxRecords, len(recs))]
 		// Detached from any request: the records outlive their calls.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := u.store.WriteUsage(ctx, recs); err != nil {
-			u.lost.Add(int64(len(recs)))
-			u.log.Error("gateway: write usage", "records", len(recs), "err", err)
+		if err := u.store.WriteUsage(ctx, chunk); err != nil {
+			u.lost.Add(int64(len(chunk)))
+			u.log.Error("gateway: write usage", "records", len(chunk), "err", err)
 		}
 		cancel()
 	}
