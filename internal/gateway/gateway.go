@@ -80,8 +80,6 @@ type Options struct {
 	// Usage* size the usage writer: records buffered at most (default
 	// 32768; more are dropped), records that wake the writer (1024), and
 	// the longest wait before buffered records are written (200 ms).
-	// Large batches mean few commits: on SQLite every commit also makes
-	// the other connections (the product stores') drop their page caches.
 	UsageQueue      int
 	UsageBatch      int
 	UsageFlushEvery time.Duration
