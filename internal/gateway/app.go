@@ -138,6 +138,23 @@ var billingZone = time.FixedZone("CST", 8*3600)
 // Day formats the billing day of t, e.g. "2026-11-23".
 func Day(t time.Time) string { return t.In(billingZone).Format(time.DateOnly) }
 
+// Days is Day for loops over many times, most of them on the same day: it
+// formats a day once and reuses it while the times stay in it. The zero
+// value is ready to use.
+type Days struct {
+	day        string
+	start, end time.Time
+}
+
+// Of returns Day(t).
+func (d *Days) Of(t time.Time) string {
+	if d.day == "" || t.Before(d.start) || !t.Before(d.end) {
+		d.day = Day(t)
+		d.start, d.end = dayBounds(d.day)
+	}
+	return d.day
+}
+
 // Errors of the store and the charge decision. Callers test them with errors.Is.
 var (
 	ErrNotFound      = errors.New("gateway: not found")

@@ -122,3 +122,14 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 		t.Errorf("master key file mode = %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+func TestDaysOfAgreesWithDay(t *testing.T) {
+	var d Days
+	start := time.Date(2026, 11, 23, 15, 59, 58, 0, time.UTC) // 23:59:58 in UTC+8
+	for _, step := range []time.Duration{0, time.Second, time.Second, time.Second, -2 * time.Second, 48 * time.Hour, -72 * time.Hour, time.Nanosecond} {
+		start = start.Add(step)
+		if got, want := d.Of(start), Day(start); got != want {
+			t.Errorf("Days.Of(%v) = %s, want %s", start, got, want)
+		}
+	}
+}

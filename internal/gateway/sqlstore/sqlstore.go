@@ -773,16 +773,31 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 			return fmt.Errorf("insert usage: %w", err)
 		}
 	}
+	// Daily aggregates: records come grouped by app and product, so the
+	// map is touched only when the app, product or day changes.
 	agg := make(map[dayKey][2]int64)
-	for _, u := range recs {
-		k := dayKey{u.AppID, u.Product, gateway.Day(u.At)}
-		c := agg[k]
-		c[0]++
-		if u.Billable {
-			c[1]++
+	var (
+		days gateway.Days
+		cur  dayKey
+		n    [2]int64
+	)
+	for _, i := range order {
+		u := &recs[i]
+		k := dayKey{u.AppID, u.Product, days.Of(u.At)}
+		if k != cur {
+			if n[0] > 0 {
+				c := agg[cur]
+				agg[cur] = [2]int64{c[0] + n[0], c[1] + n[1]}
+			}
+			cur, n = k, [2]int64{}
 		}
-		agg[k] = c
+		n[0]++
+		if u.Billable {
+			n[1]++
+		}
 	}
+	c := agg[cur]
+	agg[cur] = [2]int64{c[0] + n[0], c[1] + n[1]}
 	for k, c := range agg {
 		if _, err := tx.ExecContext(ctx, s.q.upsertDaily, k.app, k.product, k.day, c[0], c[1]); err != nil {
 			return fmt.Errorf("usage aggregate: %w", err)

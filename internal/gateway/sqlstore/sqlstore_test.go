@@ -209,6 +209,27 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		if len(stored) != len(mixed) {
 			t.Fatalf("%d rows stored, want %d", len(stored), len(mixed))
 		}
+		// The daily aggregates count the same records.
+		for app := range 3 {
+			var calls, billable int64
+			for _, u := range mixed {
+				if u.AppID == fmt.Sprint("m", app) {
+					calls++
+					if u.Billable {
+						billable++
+					}
+				}
+			}
+			got, err := st.DailyUsage(ctx, fmt.Sprint("m", app), day, day)
+			var gotCalls, gotBillable int64
+			for _, d := range got {
+				gotCalls += d.Calls
+				gotBillable += d.Billable
+			}
+			if err != nil || gotCalls != calls || gotBillable != billable {
+				t.Errorf("daily usage of m%d: %v (%d calls, %d billable), %v; want %d and %d", app, got, gotCalls, gotBillable, err, calls, billable)
+			}
+		}
 		for i, u := range stored {
 			w := mixed[i]
 			if !u.At.Equal(w.At) || u.AppID != w.AppID || u.Product != w.Product || u.Route != w.Route || u.Code != w.Code ||
