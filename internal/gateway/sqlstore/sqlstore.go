@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,10 +45,11 @@ type Store struct {
 	// Statements of the per-request path, prepared once: SQLite would
 	// otherwise compile them on every call.
 	spendStmt, refundStmt, takeStmt, byKeyStmt, byCodeStmt, pkgsStmt *sql.Stmt
-	// usageStmts[n] inserts n usage rows of one app, product, route and client,
+	// usageStmts[packed][n] inserts n usage rows of one app, product,
+	// route and client,
 	// prepared when first needed.
 	usageMu    sync.Mutex
-	usageStmts [usageRowsPerInsert + 1]*sql.Stmt
+	usageStmts [2][usageRowsPerInsert + 1]*sql.Stmt
 
 	// On SQLite, spends of concurrent requests are grouped into one
 	// transaction (group commit) by spendLoop: the commit, not the
@@ -177,7 +179,8 @@ func (s *Store) Close() error {
 	}
 	stmts := []*sql.Stmt{s.spendStmt, s.refundStmt, s.takeStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt}
 	s.usageMu.Lock()
-	stmts = append(stmts, s.usageStmts[:]...)
+	stmts = append(stmts, s.usageStmts[0][:]...)
+	stmts = append(stmts, s.usageStmts[1][:]...)
 	s.usageMu.Unlock()
 	for _, stmt := range stmts {
 		if stmt != nil {
@@ -342,19 +345,29 @@ ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + 
 const usageRowsPerInsert = 64
 
 // insertUsageRows returns the INSERT of n usage rows sharing their app,
-// product, route and client address, which are bound once instead of per row: binding
-// parameters, not storing rows, is most of the cost of a batch on SQLite,
-// and text parameters cost most. (Numbered parameters would say the same
-// more simply but cost more to bind than they save.)
-func (q queries) insertUsageRows(n int) string {
+// product, route and client address, which are bound once instead of per
+// row: binding parameters, not storing rows, is most of the cost of a batch
+// on SQLite (the driver locks the connection per parameter). With packed,
+// each row's code, billable and latency come in one parameter (packUsage).
+// (Numbered parameters would say the same more simply but cost more to
+// bind than they save.)
+func (q queries) insertUsageRows(n int, packed bool) string {
 	row := "(?, ?, ?, ?, ?)"
+	cols := "column1, column2, column3, column4, column5"
+	if packed {
+		row = "(?, ?, ?)"
+		cols = "column1, ((column2 >> 1) & 4294967295) - 2147483648, column2 & 1, column2 >> 33, column3"
+	}
 	if q.postgres {
 		// VALUES alone would type the parameters as text.
 		row = "(?::bigint, ?::integer, ?::integer, ?::bigint, ?::text)"
+		if packed {
+			row = "(?::bigint, ?::bigint, ?::text)"
+		}
 	}
 	var b strings.Builder
 	b.WriteString(`INSERT INTO gw_usage (app_id, product, route, client_ip, at, code, billable, latency_us, task_no)
-SELECT ?, ?, ?, ?, column1, column2, column3, column4, column5 FROM (VALUES `)
+SELECT ?, ?, ?, ?, ` + cols + ` FROM (VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
@@ -366,18 +379,31 @@ SELECT ?, ?, ?, ?, column1, column2, column3, column4, column5 FROM (VALUES `)
 }
 
 // usageStmt returns the prepared insert of n usage rows.
-func (s *Store) usageStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+func (s *Store) usageStmt(ctx context.Context, n int, packed bool) (*sql.Stmt, error) {
 	s.usageMu.Lock()
 	defer s.usageMu.Unlock()
-	if st := s.usageStmts[n]; st != nil {
-		return st, nil
+	p := &s.usageStmts[b2i(packed)][n]
+	if *p != nil {
+		return *p, nil
 	}
-	st, err := s.w.PrepareContext(ctx, s.q.insertUsageRows(n))
+	st, err := s.w.PrepareContext(ctx, s.q.insertUsageRows(n, packed))
 	if err != nil {
 		return nil, err
 	}
-	s.usageStmts[n] = st
+	*p = st
 	return st, nil
+}
+
+// packUsage packs a record's code, billable and latency into one integer
+// (latency_us << 33 | (code + 2^31) << 1 | billable), which insertUsageRows
+// unpacks in SQL; ok is false when they do not fit (a latency of 2^30 µs,
+// about 18 minutes, or more).
+func packUsage(u *gateway.Usage) (int64, bool) {
+	lat := u.Latency.Microseconds()
+	if lat < 0 || lat >= 1<<30 || u.Code < math.MinInt32 || u.Code > math.MaxInt32 {
+		return 0, false
+	}
+	return lat<<33 | int64(u.Code+1<<31)<<1 | int64(b2i(u.Billable)), true
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.
@@ -733,10 +759,15 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 	for i := range order {
 		order[i] = int32(i)
 	}
+	packable := make([]bool, len(recs))
+	for i := range recs {
+		_, packable[i] = packUsage(&recs[i])
+	}
 	slices.SortStableFunc(order, func(a, b int32) int {
 		x, y := &recs[a], &recs[b]
 		return cmp.Or(strings.Compare(x.AppID, y.AppID), strings.Compare(x.Product, y.Product),
-			strings.Compare(x.Route, y.Route), strings.Compare(x.ClientIP, y.ClientIP))
+			strings.Compare(x.Route, y.Route), strings.Compare(x.ClientIP, y.ClientIP),
+			b2i(packable[b])-b2i(packable[a]))
 	})
 	var chunks [][]int32
 	for start := 0; start < len(order); {
@@ -744,12 +775,13 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 		end := start + 1
 		for end < len(order) && end-start < usageRowsPerInsert {
 			u := &recs[order[end]]
-			if u.AppID != first.AppID || u.Product != first.Product || u.Route != first.Route || u.ClientIP != first.ClientIP {
+			if u.AppID != first.AppID || u.Product != first.Product || u.Route != first.Route || u.ClientIP != first.ClientIP ||
+				packable[order[end]] != packable[order[start]] {
 				break
 			}
 			end++
 		}
-		if _, err := s.usageStmt(ctx, end-start); err != nil {
+		if _, err := s.usageStmt(ctx, end-start, packable[order[start]]); err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}
 		chunks = append(chunks, order[start:end])
@@ -763,12 +795,17 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 	args := make([]any, 0, 4+usageRowsPerInsert*5)
 	for _, chunk := range chunks {
 		first := &recs[chunk[0]]
+		packed := packable[chunk[0]]
 		args = append(args[:0], first.AppID, first.Product, first.Route, first.ClientIP)
 		for _, i := range chunk {
 			u := &recs[i]
-			args = append(args, u.At.UnixMilli(), u.Code, b2i(u.Billable), u.Latency.Microseconds(), u.TaskNo)
+			if p, _ := packUsage(u); packed {
+				args = append(args, u.At.UnixMilli(), p, u.TaskNo)
+			} else {
+				args = append(args, u.At.UnixMilli(), u.Code, b2i(u.Billable), u.Latency.Microseconds(), u.TaskNo)
+			}
 		}
-		stmt, _ := s.usageStmt(ctx, len(chunk)) // prepared above
+		stmt, _ := s.usageStmt(ctx, len(chunk), packed) // prepared above
 		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}

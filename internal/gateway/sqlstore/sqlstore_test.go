@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -186,6 +187,14 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 				AppID: fmt.Sprint("m", i%3), Product: fmt.Sprint("p", i%2), Route: fmt.Sprint("r", i%5),
 				Code: 200 + i%7, Billable: i%3 == 0, Latency: time.Duration(i) * time.Microsecond,
 				ClientIP: fmt.Sprint("10.0.0.", i%11), TaskNo: fmt.Sprintf("t%04d", i)})
+		}
+		// Codes and latencies at the edges of packUsage, and beyond.
+		for i, edge := range []struct {
+			code    int
+			latency time.Duration
+		}{{-5, 0}, {math.MaxInt32, time.Microsecond}, {math.MinInt32, 1<<30*time.Microsecond - time.Microsecond},
+			{200, 1 << 30 * time.Microsecond}, {0, 3 * time.Hour}} {
+			mixed[7*i].Code, mixed[7*i].Latency = edge.code, edge.latency
 		}
 		if err := st.WriteUsage(ctx, mixed); err != nil {
 			t.Fatal(err)
