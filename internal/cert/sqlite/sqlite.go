@@ -213,16 +213,18 @@ CREATE VIRTUAL TABLE cert_terms USING fts5(
 -- a bulk insert; lookups read a few more segments.
 INSERT INTO cert_terms(cert_terms, rank) VALUES ('automerge', 8);
 `,
-	// Certificates are found by a 64-bit hash of their id (idHash)
-	// instead of a unique index on the id text: the index is a third of
-	// the size and compares integers, and a bulk import probes it twice a
-	// certificate at random. The id stays unique because writers look it
-	// up under the write lock before inserting. rehashIDs fills id_hash.
+	// Certificates are found by a 64-bit hash of their id (idHash) in
+	// cert_ids instead of a unique index on the id text: the index is a
+	// third of the size and compares integers, and a bulk import probes it
+	// twice a certificate at random. Being a table of its own written with
+	// OR IGNORE, its random inserts need no statement journal, which an
+	// index of cert_records would (a copy of every page each multi-row
+	// INSERT touches). The id stays unique because writers look it up
+	// under the write lock before inserting. rehashIDs fills cert_ids.
 	5: `
 CREATE TABLE cert_records_v5 (
 	rid        INTEGER PRIMARY KEY,
 	id         TEXT NOT NULL,
-	id_hash    INTEGER NOT NULL,
 	type_code  TEXT NOT NULL,
 	valid      INTEGER NOT NULL,
 	start_date INTEGER NOT NULL,
@@ -230,9 +232,14 @@ CREATE TABLE cert_records_v5 (
 	body       BLOB NOT NULL,
 	head       BLOB
 );
-INSERT INTO cert_records_v5 SELECT rid, id, 0, type_code, valid, start_date, fp, body, head FROM cert_records;
+INSERT INTO cert_records_v5 SELECT rid, id, type_code, valid, start_date, fp, body, head FROM cert_records;
 DROP TABLE cert_records;
 ALTER TABLE cert_records_v5 RENAME TO cert_records;
+CREATE TABLE cert_ids (
+	id_hash INTEGER NOT NULL,
+	rid     INTEGER NOT NULL,
+	PRIMARY KEY (id_hash, rid)
+) WITHOUT ROWID;
 `,
 }
 
@@ -251,8 +258,7 @@ func idHash(id string) int64 {
 	return int64(h.Sum64())
 }
 
-// rehashIDs computes id_hash for the rows migration 5 copied, then
-// indexes it.
+// rehashIDs fills cert_ids for the rows migration 5 copied.
 func rehashIDs(ctx context.Context, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, `SELECT rid, id FROM cert_records`)
 	if err != nil {
@@ -275,7 +281,7 @@ func rehashIDs(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE cert_records SET id_hash = ? WHERE rid = ?`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO cert_ids(id_hash, rid) VALUES (?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -285,8 +291,7 @@ func rehashIDs(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `CREATE INDEX cert_records_id_hash ON cert_records(id_hash)`)
-	return err
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -332,7 +337,7 @@ func (s *Store) apply(ctx context.Context, v int) error {
 // Get implements cert.Store.
 func (s *Store) Get(ctx context.Context, id string) (cert.Record, error) {
 	var body []byte
-	err := s.db.QueryRowContext(ctx, `SELECT body FROM cert_records WHERE id_hash = ? AND id = ?`, idHash(id), id).Scan(&body)
+	err := s.db.QueryRowContext(ctx, `SELECT r.body FROM cert_ids i JOIN cert_records r ON r.rid = i.rid WHERE i.id_hash = ? AND r.id = ?`, idHash(id), id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cert.Record{}, fmt.Errorf("id %q: %w", id, cert.ErrNotFound)
 	}
@@ -738,7 +743,8 @@ func (t *Tx) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, 
 				// A later duplicate of this id in the same batch is an update
 				// of this row.
 				existing[r.ID] = old{rid: rid, fp: p.fp[:]}
-				b.records = append(b.records, rid, r.ID, idHash(r.ID), r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, p.head)
+				b.ids = append(b.ids, idHash(r.ID), rid)
+				b.records = append(b.records, rid, r.ID, r.TypeCode, r.Valid(), r.StartDate.Unix(), p.fp[:], p.body, p.head)
 				st.Inserted++
 			case string(o.fp) == string(p.fp[:]):
 				st.Unchanged++
@@ -811,7 +817,7 @@ func (s *Store) lookup(ctx context.Context, tx *sql.Tx, recs []cert.Record) (map
 			args = append(args, idHash(recs[i].ID))
 			want[recs[i].ID] = true
 		}
-		rows, err := s.stmt(ctx, tx, `SELECT id, rid, fp FROM cert_records WHERE id_hash IN (?`+strings.Repeat(",?", len(args)-1)+`)`, len(args)).QueryContext(ctx, args...)
+		rows, err := s.stmt(ctx, tx, `SELECT r.id, r.rid, r.fp FROM cert_ids i JOIN cert_records r ON r.rid = i.rid WHERE i.id_hash IN (?`+strings.Repeat(",?", len(args)-1)+`)`, len(args)).QueryContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("look up ids: %w", err)
 		}
@@ -889,14 +895,14 @@ func update(ctx context.Context, tx *sql.Tx, p *prepared, rid int64) error {
 	return nil
 }
 
-// maxRows is the most rows one multi-row statement carries (9 columns ×
+// maxRows is the most rows one multi-row statement carries (8 columns ×
 // 500 stays far below SQLite's limit on bound parameters).
 const maxRows = 500
 
 // bulk collects rows for multi-row INSERTs, which cost far less per row
 // than one statement each.
 type bulk struct {
-	records, names, terms []any
+	records, ids, names, terms []any
 }
 
 // flush writes the staged rows; unless all, it leaves each table's last
@@ -908,7 +914,8 @@ func (s *Store) flush(ctx context.Context, tx *sql.Tx, b *bulk, all bool) error 
 		cols int
 		args *[]any
 	}{
-		{`INSERT INTO cert_records(rid, id, id_hash, type_code, valid, start_date, fp, body, head) VALUES `, 9, &b.records},
+		{`INSERT INTO cert_records(rid, id, type_code, valid, start_date, fp, body, head) VALUES `, 8, &b.records},
+		{`INSERT OR IGNORE INTO cert_ids(id_hash, rid) VALUES `, 2, &b.ids},
 		{`INSERT OR IGNORE INTO cert_names(rid, name_key, fuzzy_key) VALUES `, 3, &b.names},
 		{`INSERT INTO cert_terms(rowid, terms) VALUES `, 2, &b.terms},
 	} {
