@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"net/url"
 	"runtime"
@@ -252,11 +251,7 @@ var migrationData = map[int]func(context.Context, *sql.Tx) error{
 
 // idHash is the lookup key of a certificate id (FNV-1a, as a signed
 // integer SQLite can store).
-func idHash(id string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return int64(h.Sum64())
-}
+func idHash(id string) int64 { return int64(fnv64a(id)) }
 
 // rehashIDs fills cert_ids for the rows migration 5 copied.
 func rehashIDs(ctx context.Context, tx *sql.Tx) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"hash/fnv"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -196,5 +197,15 @@ func TestMigrateFromV2(t *testing.T) {
 	p, err := svc.Search(ctx, cert.Query{Keyword: "迁移后改名", Page: 1, PageSize: 10})
 	if err != nil || p.Total != 1 || p.Items[0].EnterpriseName != r.EnterpriseName {
 		t.Errorf("Search for the new name after an update = %+v, %v", p, err)
+	}
+}
+
+func TestFNV64a(t *testing.T) {
+	for _, s := range []string{"", "a", "0dd196a35305b123cf730cdd6358cb84", "广州市康立照明电器有限公司"} {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		if got := fnv64a(s); got != h.Sum64() {
+			t.Errorf("fnv64a(%q) = %x, hash/fnv says %x", s, got, h.Sum64())
+		}
 	}
 }

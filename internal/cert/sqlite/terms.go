@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,49 +33,63 @@ import (
 
 // termsOf returns the cert_terms document of a certificate.
 func termsOf(names []cert.NameKeys, codes []string) string {
-	var b strings.Builder
-	seen := make(map[string]bool, 32)
+	size := 0
+	for _, n := range names {
+		size += 2*len(n.Fuzzy) + 18
+	}
+	for _, c := range codes {
+		size += len(c) + 2
+	}
+	b := make([]byte, 0, size)
+	// A certificate has a few dozen terms: a linear search of those kept
+	// costs less than a map.
+	var seen []string
 	add := func(t string) {
-		if t == "" || seen[t] {
+		if t == "" || slices.Contains(seen, t) {
 			return
 		}
-		seen[t] = true
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+		seen = append(seen, t)
+		if len(b) > 0 {
+			b = append(b, ' ')
 		}
-		b.WriteString(t)
+		b = append(b, t...)
 	}
 	for _, n := range names {
-		for _, g := range bigrams(n.Fuzzy) {
-			add(g)
-		}
+		forBigrams(n.Fuzzy, add)
 		add(nameTerm(n.Exact))
 	}
 	for _, c := range codes {
 		add(codeTerm(c))
 	}
-	return b.String()
+	return string(b)
 }
 
-// bigrams returns the overlapping two-character terms of a fuzzy key (a
-// one-character key is its own term).
-func bigrams(fuzzy string) []string {
+// forBigrams calls f with each overlapping two-character term of a fuzzy
+// key (a one-character key is its own term).
+func forBigrams(fuzzy string, f func(string)) {
 	if utf8.RuneCountInString(fuzzy) < 2 {
-		if fuzzy == "" {
-			return nil
-		}
-		return []string{fuzzy}
+		f(fuzzy)
+		return
 	}
-	var out []string
 	for i := 0; i < len(fuzzy); {
 		_, a := utf8.DecodeRuneInString(fuzzy[i:])
 		if i+a >= len(fuzzy) {
-			break
+			return
 		}
 		_, b := utf8.DecodeRuneInString(fuzzy[i+a:])
-		out = append(out, fuzzy[i:i+a+b])
+		f(fuzzy[i : i+a+b])
 		i += a
 	}
+}
+
+// bigrams returns the terms forBigrams yields.
+func bigrams(fuzzy string) []string {
+	var out []string
+	forBigrams(fuzzy, func(g string) {
+		if g != "" {
+			out = append(out, g)
+		}
+	})
 	return out
 }
 
@@ -84,9 +98,17 @@ func nameTerm(key string) string {
 	if key == "" {
 		return ""
 	}
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	return "n" + strconv.FormatUint(h.Sum64(), 16)
+	return "n" + strconv.FormatUint(fnv64a(key), 16)
+}
+
+// fnv64a is FNV-1a (as hash/fnv computes it) without an allocation.
+func fnv64a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // codeTerm is the code-search term of a code key.
