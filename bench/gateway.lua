@@ -1,7 +1,8 @@
 -- wrk script for bench/gateway.sh: a certificate detail route (ROUTE: jumei
 -- or qcc) with a certificate id picked at random per request, authenticated
 -- as MODE says:
---   off      no credentials (server started with --no-auth)
+--   off      no credentials (gateway.sh sends the mode's own requests to the
+--            server without the gateway too, so that only the gateway differs)
 --   appcode  X-Apig-AppCode: $APPCODE
 --   apig     pre-signed SDK-HMAC-SHA256 requests: KEYS lines "id date authorization"
 --   qcc      the 企查查 detail route with key=$APPKEY, Timespan $TS and Token $TOKEN
