@@ -431,7 +431,7 @@ func (g *Gateway) authenticateAPIG(ctx context.Context, r *http.Request, authz s
 	}
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
-		body, err = io.ReadAll(io.LimitReader(r.Body, g.opts.MaxSignedBody+1))
+		body, err = readBody(r, g.opts.MaxSignedBody)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) || int64(len(body)) > g.opts.MaxSignedBody {
 			return nil, nil, refusal{reason: reasonTooLarge}
@@ -456,6 +456,20 @@ func (g *Gateway) authenticateAPIG(ctx context.Context, r *http.Request, authz s
 		return nil, nil, refusal{reason: reasonBadAuth, detail: "UNSIGNED-PAYLOAD is not accepted, sign the body"}
 	}
 	return c, body, refusal{}
+}
+
+// readBody reads a request body to hash it: in one read of the declared
+// length when there is one (the server's body reader ends there), else up
+// to max+1 bytes, so that the caller sees a body over max.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= max {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(r.Body, max+1))
 }
 
 func (g *Gateway) lookupRefusal(ctx context.Context, err error, why reason, detail string) refusal {
