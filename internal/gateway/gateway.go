@@ -458,18 +458,32 @@ func (g *Gateway) authenticateAPIG(ctx context.Context, r *http.Request, authz s
 	return c, body, refusal{}
 }
 
-// readBody reads a request body to hash it: in one read of the declared
-// length when there is one (the server's body reader ends there), else up
-// to max+1 bytes, so that the caller sees a body over max.
+// readBody reads a request body to hash it, up to max+1 bytes so that the
+// caller sees a body over max. With a declared length it allocates that
+// much once; the body is still read to its end, whatever it declared.
 func readBody(r *http.Request, max int64) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= max {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
+	n := r.ContentLength
+	if n <= 0 || n > max {
+		return io.ReadAll(io.LimitReader(r.Body, max+1))
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		return nil, err
+	}
+	var b [1]byte
+	for {
+		k, err := r.Body.Read(b[:])
+		if k > 0 { // longer than declared
+			more, err := io.ReadAll(io.LimitReader(r.Body, max-n))
+			return append(append(body, b[0]), more...), err
+		}
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
 			return nil, err
 		}
-		return body, nil
 	}
-	return io.ReadAll(io.LimitReader(r.Body, max+1))
 }
 
 func (g *Gateway) lookupRefusal(ctx context.Context, err error, why reason, detail string) refusal {
