@@ -456,9 +456,10 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 // every bigram is common does it ask for all of them. It returns "" when
 // the key has no term to look up.
 func (s *Store) termsQuery(ctx context.Context, key string) string {
-	gs := slices.DeleteFunc(cert.SelectiveBigrams(key), func(g string) bool { return !queryable(g) })
+	lookable := func(g string) bool { return queryable(g) && !unindexed[g] }
+	gs := slices.DeleteFunc(cert.SelectiveBigrams(key), func(g string) bool { return !lookable(g) })
 	if len(gs) == 0 {
-		gs = slices.DeleteFunc(bigrams(key), func(g string) bool { return !queryable(g) })
+		gs = slices.DeleteFunc(bigrams(key), func(g string) bool { return !lookable(g) })
 	}
 	if len(gs) == 0 {
 		return ""

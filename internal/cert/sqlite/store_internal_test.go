@@ -209,3 +209,27 @@ func TestFNV64a(t *testing.T) {
 		}
 	}
 }
+
+// Bigrams nearly every name holds are not indexed; a keyword made of
+// nothing else still finds every name containing it.
+func TestUnindexedBigramKeyword(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "zheng.db"))
+	recs := generate(t, 9, 30)
+	if _, err := s.Upsert(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, r := range recs {
+		if strings.Contains(cert.FuzzyKey(r.EnterpriseName), "限公") {
+			want++
+		}
+	}
+	p, err := cert.NewService(s).Search(ctx, cert.Query{Keyword: "限公", Page: 1, PageSize: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == 0 || p.Total != want {
+		t.Errorf("Search(限公).Total = %d, want %d (names containing it)", p.Total, want)
+	}
+}
