@@ -168,10 +168,11 @@ func canonicalRequest(method, target string, h http.Header, host string, signed 
 	return b.String(), nil
 }
 
-// requestTarget returns the raw path and query of r as on the request line,
-// stripping scheme and authority from an absolute-form target. For a client
-// request (no RequestURI) it uses the URL's escaped form.
-func requestTarget(r *http.Request) string {
+// RequestTarget returns the raw path and query of r as on the request line,
+// stripping scheme and authority from an absolute-form target: the target
+// CanonicalRequest takes. For a client request (no RequestURI) it uses the
+// URL's escaped form.
+func RequestTarget(r *http.Request) string {
 	t := r.RequestURI
 	if t == "" {
 		if r.URL == nil {

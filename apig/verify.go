@@ -85,7 +85,7 @@ func VerifyAuth(r *http.Request, body []byte, a Auth, secret string, now time.Ti
 	if host == "" && r.URL != nil {
 		host = r.URL.Host
 	}
-	target := requestTarget(r)
+	target := RequestTarget(r)
 	cr, err := canonicalRequest(r.Method, target, r.Header, host, a.SignedHeaders, payload, false)
 	if err != nil {
 		return res, err

@@ -64,7 +64,7 @@ func (c *caller) verifySignature(r *http.Request, body []byte, a apig.Auth, now 
 	if host == "" && r.URL != nil {
 		host = r.URL.Host
 	}
-	cr, err := apig.CanonicalRequest(r.Method, requestTarget(r), r.Header, host, a.SignedHeaders, payload)
+	cr, err := apig.CanonicalRequest(r.Method, apig.RequestTarget(r), r.Header, host, a.SignedHeaders, payload)
 	if err != nil {
 		return false, false
 	}
@@ -83,33 +83,6 @@ func (c *caller) verifySignature(r *http.Request, body []byte, a apig.Auth, now 
 	m.Sum(got[:0])
 	c.macs.Put(m)
 	return unsigned, hmac.Equal(got[:], want[:])
-}
-
-// requestTarget is the raw path and query of a received request as on its
-// request line (an absolute-form target loses scheme and authority), as
-// apig canonicalises it; requests built in-process use their URL.
-func requestTarget(r *http.Request) string {
-	t := r.RequestURI
-	if t == "" {
-		if r.URL == nil {
-			return "/"
-		}
-		t = r.URL.EscapedPath()
-		if r.URL.RawQuery != "" || r.URL.ForceQuery {
-			t += "?" + r.URL.RawQuery
-		}
-		return t
-	}
-	if !strings.HasPrefix(t, "/") {
-		if _, rest, ok := strings.Cut(t, "://"); ok {
-			if j := strings.IndexAny(rest, "/?"); j >= 0 {
-				t = rest[j:]
-			} else {
-				t = "/"
-			}
-		}
-	}
-	return t
 }
 
 // verifyToken is the accepting path of apig.VerifyQCC without its
