@@ -19,3 +19,21 @@ type Tx interface {
 	Commit() error
 	Rollback() error
 }
+
+// UpsertTx stores recs in one transaction of b: the Upsert of a Store
+// that is a Batcher.
+func UpsertTx(ctx context.Context, b Batcher, recs []Record) (UpsertStats, error) {
+	if len(recs) == 0 {
+		return UpsertStats{}, nil
+	}
+	tx, err := b.Begin(ctx)
+	if err != nil {
+		return UpsertStats{}, err
+	}
+	defer tx.Rollback()
+	st, err := tx.Upsert(ctx, recs)
+	if err != nil {
+		return UpsertStats{}, err
+	}
+	return st, tx.Commit()
+}

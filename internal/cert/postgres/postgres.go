@@ -299,19 +299,7 @@ func (s *Store) Find(ctx context.Context, m cert.Match) (cert.Page, error) {
 // Upsert implements cert.Store. The batch is written with a few set-based
 // statements and COPY, so a round trip is paid per batch, not per record.
 func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
-	if len(recs) == 0 {
-		return cert.UpsertStats{}, nil
-	}
-	tx, err := s.Begin(ctx)
-	if err != nil {
-		return cert.UpsertStats{}, err
-	}
-	defer tx.Rollback()
-	st, err := tx.Upsert(ctx, recs)
-	if err != nil {
-		return cert.UpsertStats{}, err
-	}
-	return st, tx.Commit()
+	return cert.UpsertTx(ctx, s, recs)
 }
 
 var _ cert.Batcher = (*Store)(nil)

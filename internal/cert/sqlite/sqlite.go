@@ -577,19 +577,7 @@ type chunk struct {
 
 // Upsert implements cert.Store: one transaction of Begin.
 func (s *Store) Upsert(ctx context.Context, recs []cert.Record) (cert.UpsertStats, error) {
-	if len(recs) == 0 {
-		return cert.UpsertStats{}, nil
-	}
-	tx, err := s.Begin(ctx)
-	if err != nil {
-		return cert.UpsertStats{}, err
-	}
-	defer tx.Rollback()
-	st, err := tx.Upsert(ctx, recs)
-	if err != nil {
-		return cert.UpsertStats{}, err
-	}
-	return st, tx.Commit()
+	return cert.UpsertTx(ctx, s, recs)
 }
 
 // Tx is a write transaction (cert.Tx). It holds the store's writer from
