@@ -9,13 +9,10 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,12 +30,9 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 
-	// grams caches how many names hold each bigram a fuzzy search has
-	// asked about, to pick the rarest ones for the index query. The counts
-	// go stale as certificates are written; that only makes a query pick
-	// a less selective bigram, never changes its answer.
-	gmu   sync.Mutex
-	grams map[string]int
+	// grams caches counted bigrams for tables not analyzed yet; see
+	// gramCount.
+	grams cert.BigramCounts
 
 	// stats are the planner's statistics of the bigram column, which
 	// price any bigram without touching the index; see gramStats.
@@ -65,14 +59,6 @@ const (
 	noStatsTTL = 30 * time.Second
 )
 
-// maxGramCounts bounds the bigram-count cache.
-const maxGramCounts = 1 << 16
-
-// gramCap is where counting a bigram stops: past it a bigram is common,
-// and counting a posting list as long as the table would cost more than
-// the searches it speeds up.
-const gramCap = 2000
-
 var _ cert.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL; a search_path
@@ -86,7 +72,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, grams: map[string]int{}}
+	s := &Store{pool: pool}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", unavailable(err))
@@ -512,26 +498,13 @@ func upsertGroup(ctx context.Context, tx pgx.Tx, recs []cert.Record) (cert.Upser
 // rareBigrams returns the two rarest selective bigrams of a fuzzy key (see
 // cert.SelectiveBigrams), or nil when it has none.
 func (s *Store) rareBigrams(ctx context.Context, key string) []string {
-	gs := cert.SelectiveBigrams(key)
-	if len(gs) <= 2 {
-		return gs
-	}
-	n := make(map[string]int, len(gs))
-	for _, g := range gs {
-		n[g] = s.gramCount(ctx, g)
-	}
-	slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
-	if n[gs[1]] >= gramCap {
-		// Even the second rarest is common: intersect a few more.
-		return gs[:min(4, len(gs))]
-	}
-	return gs[:2]
+	return cert.Rarest(cert.SelectiveBigrams(key), func(g string) int { return s.gramCount(ctx, g) })
 }
 
 // gramCount returns how many names hold bigram g: an estimate from the
 // table's statistics when it has been analyzed, else a count capped at
-// gramCap (cached; counting a common bigram through the index costs tens
-// of milliseconds). On an error it returns a count that sorts last.
+// cert.BigramCap, once per process (counting a common bigram through the
+// index costs tens of milliseconds).
 func (s *Store) gramCount(ctx context.Context, g string) int {
 	if st := s.gramStats(ctx); st != nil {
 		if n, ok := st.common[g]; ok {
@@ -539,21 +512,10 @@ func (s *Store) gramCount(ctx context.Context, g string) int {
 		}
 		return st.rare
 	}
-	s.gmu.Lock()
-	n, ok := s.grams[g]
-	s.gmu.Unlock()
-	if ok {
-		return n
-	}
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_names WHERE grams @> ARRAY[$1::text] LIMIT $2) c`, g, gramCap).Scan(&n); err != nil {
-		return math.MaxInt
-	}
-	s.gmu.Lock()
-	if len(s.grams) < maxGramCounts {
-		s.grams[g] = n
-	}
-	s.gmu.Unlock()
-	return n
+	return s.grams.Get(g, func(g string) (n int, err error) {
+		err = s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_names WHERE grams @> ARRAY[$1::text] LIMIT $2) c`, g, cert.BigramCap).Scan(&n)
+		return n, err
+	})
 }
 
 // gramStats returns the bigram statistics, reading them at most once per

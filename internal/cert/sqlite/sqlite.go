@@ -10,13 +10,11 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"runtime"
 	"slices"
@@ -43,12 +41,9 @@ type Store struct {
 	wmu sync.Mutex
 	w   *sql.Conn
 
-	// grams caches how many certificates hold each bigram a fuzzy search
-	// has asked about, to pick the rarest ones for the index query. The
-	// counts go stale as certificates are written; that only makes a
-	// query pick a less selective bigram, never changes its answer.
-	gmu   sync.Mutex
-	grams map[string]int
+	// grams caches the entry counts of the bigrams fuzzy searches ask
+	// about, to pick the rarest for the index query.
+	grams cert.BigramCounts
 
 	dicts dicts
 
@@ -56,14 +51,6 @@ type Store struct {
 	// of 500 rows costs as much as running it.
 	stmts map[string]*sql.Stmt
 }
-
-// maxGramCounts bounds the bigram-count cache.
-const maxGramCounts = 1 << 16
-
-// gramCap is where counting a bigram stops: past it a bigram is common,
-// and counting a posting list as long as the table would cost more than
-// the searches it speeds up.
-const gramCap = 2000
 
 // writeCache is the page-cache limit of the writing connection, in KiB.
 const writeCache = 512 << 10
@@ -97,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(5) // four readers and the writer
 	db.SetMaxIdleConns(5)
-	s := &Store{db: db, grams: map[string]int{}, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: db, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -464,47 +451,20 @@ func (s *Store) termsQuery(ctx context.Context, key string) string {
 	if len(gs) == 0 {
 		return ""
 	}
-	if len(gs) > 2 {
-		n := make(map[string]int, len(gs))
-		for _, g := range gs {
-			n[g] = s.gramCount(ctx, g)
-		}
-		slices.SortStableFunc(gs, func(a, b string) int { return cmp.Compare(n[a], n[b]) })
-		gs = gs[:rareCount(n[gs[1]], len(gs))]
-	}
+	gs = cert.Rarest(gs, func(g string) int { return s.gramCount(ctx, g) })
 	for i, g := range gs {
 		gs[i] = quoted(g)
 	}
 	return strings.Join(gs, " ")
 }
 
-// rareCount is how many of a key's bigrams, rarest first, to look up:
-// two, or up to four when even the second rarest is common.
-func rareCount(second, have int) int {
-	if second >= gramCap {
-		return min(4, have)
-	}
-	return 2
-}
-
-// gramCount returns how many certificates hold bigram g, from the cache
-// or by counting once; on an error it returns a count that sorts last.
+// gramCount returns how many certificates hold bigram g, up to
+// cert.BigramCap, counted once per process.
 func (s *Store) gramCount(ctx context.Context, g string) int {
-	s.gmu.Lock()
-	n, ok := s.grams[g]
-	s.gmu.Unlock()
-	if ok {
-		return n
-	}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_terms WHERE cert_terms MATCH ? LIMIT ?)`, quoted(g), gramCap).Scan(&n); err != nil {
-		return math.MaxInt
-	}
-	s.gmu.Lock()
-	if len(s.grams) < maxGramCounts {
-		s.grams[g] = n
-	}
-	s.gmu.Unlock()
-	return n
+	return s.grams.Get(g, func(g string) (n int, err error) {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM cert_terms WHERE cert_terms MATCH ? LIMIT ?)`, quoted(g), cert.BigramCap).Scan(&n)
+		return n, err
+	})
 }
 
 // prepared is a record encoded for writing.
