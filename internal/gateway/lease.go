@@ -151,13 +151,7 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 		<-wait // then try the refilled lease (or refill it ourselves)
 	}
 	l.refill.Lock()
-	defer func() {
-		ls.mu.Lock()
-		close(l.refilling)
-		l.refilling = nil
-		ls.mu.Unlock()
-		l.refill.Unlock()
-	}()
+	defer ls.endRefill(l)
 	if err := ls.giveBack(ctx, l); err != nil {
 		return Charge{}, err
 	}
@@ -228,13 +222,7 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 // chooses the package again, reports it.
 func (ls *leases) topUp(ctx context.Context, l *lease, now time.Time) {
 	l.refill.Lock()
-	defer func() {
-		ls.mu.Lock()
-		close(l.refilling)
-		l.refilling = nil
-		ls.mu.Unlock()
-		l.refill.Unlock()
-	}()
+	defer ls.endRefill(l)
 	ls.mu.Lock()
 	pkg, n := l.pkg, ls.size-l.left
 	ls.mu.Unlock()
@@ -346,6 +334,16 @@ func (ls *leases) sweep(ctx context.Context, now time.Time, all bool) error {
 		l.refill.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// endRefill ends the refill the caller made itself responsible for (it
+// set l.refilling and holds l.refill), waking the requests waiting on it.
+func (ls *leases) endRefill(l *lease) {
+	ls.mu.Lock()
+	close(l.refilling)
+	l.refilling = nil
+	ls.mu.Unlock()
+	l.refill.Unlock()
 }
 
 // unserved returns how many calls of package id this process holds.
