@@ -240,42 +240,6 @@ var migrationData = map[int]func(context.Context, *sql.Tx) error{
 // integer SQLite can store).
 func idHash(id string) int64 { return int64(fnv64a(id)) }
 
-// rehashIDs fills cert_ids for the rows migration 5 copied.
-func rehashIDs(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT rid, id FROM cert_records`)
-	if err != nil {
-		return err
-	}
-	type row struct {
-		rid int64
-		id  string
-	}
-	var all []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.rid, &r.id); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO cert_ids(id_hash, rid) VALUES (?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, r := range all {
-		if _, err := stmt.ExecContext(ctx, idHash(r.id), r.rid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS cert_schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {

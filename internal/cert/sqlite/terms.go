@@ -1,10 +1,7 @@
 package sqlite
 
 import (
-	"context"
-	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,71 +146,4 @@ func queryable(g string) bool {
 		}
 	}
 	return g != ""
-}
-
-// backfillTerms fills cert_terms from the tables migration 1 created and
-// drops the indexes it replaces (migration 4).
-func backfillTerms(ctx context.Context, tx *sql.Tx) error {
-	type doc struct {
-		names []cert.NameKeys
-		codes []string
-	}
-	docs := map[int64]*doc{}
-	get := func(rid int64) *doc {
-		d := docs[rid]
-		if d == nil {
-			d = &doc{}
-			docs[rid] = d
-		}
-		return d
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT rid, name_key, fuzzy_key FROM cert_names`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var rid int64
-		var n cert.NameKeys
-		if err := rows.Scan(&rid, &n.Exact, &n.Fuzzy); err != nil {
-			rows.Close()
-			return err
-		}
-		get(rid).names = append(get(rid).names, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if rows, err = tx.QueryContext(ctx, `SELECT rid, code FROM cert_codes`); err != nil {
-		return err
-	}
-	for rows.Next() {
-		var rid int64
-		var c string
-		if err := rows.Scan(&rid, &c); err != nil {
-			rows.Close()
-			return err
-		}
-		get(rid).codes = append(get(rid).codes, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO cert_terms(rowid, terms) VALUES (?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for rid, d := range docs {
-		if _, err := stmt.ExecContext(ctx, rid, termsOf(d.names, d.codes)); err != nil {
-			return fmt.Errorf("certificate %d: %w", rid, err)
-		}
-	}
-	for _, q := range []string{`DROP TABLE cert_fts`, `DROP TABLE cert_codes`, `DROP INDEX cert_names_key`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
 }
