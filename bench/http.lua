@@ -30,31 +30,8 @@ if build == nil then
   error("unknown ROUTE " .. tostring(route))
 end
 
-local threads = {}
-function setup(thread)
-  thread:set("id", #threads + 1)
-  threads[#threads + 1] = thread
-end
-
-function init(args)
-  bad = 0
-  math.randomseed(id * 7919)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "envelope.lua")
 
 function request()
   return build(keys[math.random(#keys)])
-end
-
-function response(status, headers, body)
-  if not (string.find(body, '"code":200,', 1, true) or string.find(body, '"Status":"200"', 1, true)) then
-    bad = bad + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local n = 0
-  for _, t in ipairs(threads) do
-    n = n + t:get("bad")
-  end
-  io.write(string.format("envelope errors: %d of %d\n", n, summary.requests))
 end
