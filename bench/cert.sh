@@ -37,6 +37,7 @@ echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/104857
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 go build -o "$WORK/zheng" ./cmd/zheng
+. "$(dirname "$0")/store.sh"
 Z="$WORK/zheng"
 
 if [ ! -s "$WORK/certs.jsonl" ]; then
@@ -46,24 +47,8 @@ fi
 ls -l "$WORK/certs.jsonl" | awk '{printf "file: %.0f MB\n", $5/1e6}'
 
 for backend in $BACKENDS; do
-	case $backend in
-	sqlite) db=(--data-dir "$WORK/sqlite") ;;
-	postgres) db=(--data-dir "$WORK/pgdata" --db "$PG_BASE/$PG_DB?sslmode=disable") ;;
-	*) echo "unknown backend $backend" >&2; exit 2 ;;
-	esac
 	echo; echo "## $backend"
-	if [ "$REUSE" = 1 ] && [ -e "$WORK/imported-$backend" ]; then
-		echo "reusing the imported store"
-	else
-		case $backend in
-		sqlite) rm -rf "$WORK/sqlite" ;;
-		postgres) psql "$PG_BASE/test?sslmode=disable" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" ;;
-		esac
-		echo "load average before import: $(cut -d' ' -f1-3 /proc/loadavg)"
-		/usr/bin/time -f "import: %e s wall, %U s user, %S s sys, %M KB max RSS" "$Z" cert import "${db[@]}" "$WORK/certs.jsonl"
-		echo "load average after import: $(cut -d' ' -f1-3 /proc/loadavg)"
-		touch "$WORK/imported-$backend"
-	fi
+	import_store "$backend" "$Z"
 	case $backend in
 	sqlite) ls -l "$WORK/sqlite/zheng.db" | awk '{printf "database: %.0f MB\n", $5/1e6}' ;;
 	postgres)

@@ -47,6 +47,7 @@ trap cleanup EXIT
 echo "== build"
 go build -o "$WORK/zheng" ./cmd/zheng
 zheng="$WORK/zheng"
+. "$here/store.sh"
 
 if [ ! -s "$WORK/certs.jsonl" ]; then
   echo "== generate $COUNT certificates (seed $SEED)"
@@ -70,29 +71,12 @@ keys_for() {
 }
 
 run_backend() {
-  local backend=$1 db_flag=()
-  case $backend in
-  sqlite)
-    db_flag=(--data-dir "$WORK/sqlite")
-    ;;
-  postgres)
-    db_flag=(--data-dir "$WORK/pgdata" --db "$PG_BASE/$PG_DB?sslmode=disable")
-    ;;
-  esac
-  if [ "$REUSE" = 1 ] && [ -e "$WORK/imported-$backend" ]; then
-    echo "== $backend: reusing the imported store"
-  else
-    case $backend in
-    sqlite) rm -rf "$WORK/sqlite" ;;
-    postgres) psql "$PG_BASE/test?sslmode=disable" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" ;;
-    esac
-    echo "== $backend: import"
-    /usr/bin/time -f "import: %e s wall, %U s user, %S s sys, max RSS %M KB" "$zheng" cert import "${db_flag[@]}" "$WORK/certs.jsonl"
-    touch "$WORK/imported-$backend"
-  fi
+  local backend=$1
+  echo "== $backend: import"
+  import_store "$backend" "$zheng"
 
   echo "== $backend: serve"
-  "$zheng" serve --no-auth --demo=false --addr "127.0.0.1:$PORT" "${db_flag[@]}" >/dev/null 2>"$WORK/serve-$backend.log" &
+  "$zheng" serve --no-auth --demo=false --addr "127.0.0.1:$PORT" "${db[@]}" >/dev/null 2>"$WORK/serve-$backend.log" &
   server_pid=$!
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
