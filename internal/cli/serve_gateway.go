@@ -44,17 +44,20 @@ func (f *gatewayServeFlags) register(fs *flag.FlagSet, env *Env) {
 		"redis:// URL for rate limits shared by several servers; empty = per-process limits (env ZHENG_REDIS)")
 	fs.DurationVar(&f.skew, "clock-skew", apig.DefaultSkew,
 		"accepted difference between a caller's X-Sdk-Date or Timespan and the server clock")
-	// 16: a refill (a SELECT and a committed UPDATE) every 16 calls costs
-	// little next to the calls (bench/gateway.md), while a crash can take at
-	// most 16 unserved calls from a buyer's package; larger leases buy a
-	// few per cent of throughput at a larger possible loss.
-	lease := 16
+	// 256: a lease starts at 16 calls and grows only while an app's calls
+	// would use a block up in under 20 ms, so a quiet app keeps 16 at most
+	// out of the store and a busy one about 20-40 ms of its traffic; at
+	// full load that is one committed UPDATE per 256 calls instead of per
+	// 16, a few per cent of throughput (bench/gateway.md). A crash loses
+	// what the leases held.
+	lease := 256
 	if v, err := strconv.Atoi(env.Getenv("ZHENG_SPEND_LEASE")); err == nil {
 		lease = v
 	}
 	fs.IntVar(&f.lease, "spend-lease", lease,
-		"calls of a package reserved per database write, per app and product; 1 writes every call; more serve calls\n"+
-			"from memory: exact, but up to this many unserved calls are lost if the server crashes (env ZHENG_SPEND_LEASE)")
+		"most calls of a package reserved per database write, per app and product; 1 writes every call; more serve\n"+
+			"calls from memory in blocks that start at 16 and grow with the app's traffic: exact, but the unserved calls\n"+
+			"a server holds (at most this many per app and product) are lost if it crashes (env ZHENG_SPEND_LEASE)")
 	fs.BoolVar(&f.demoApp, "demo-app", true, "create a demo app with a package for every product on first start")
 	fs.StringVar(&f.pprofAddr, "pprof", "",
 		"FOR PROFILING: serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (measuring the gateway's cost)")

@@ -69,8 +69,10 @@ type Options struct {
 	RefuseUnsignedPayload bool
 	// LeaseSize, when above 1, lets the gateway reserve calls in blocks of
 	// up to LeaseSize per app and product and serve them from memory, so
-	// that most calls cost no database write. Spending stays exact (no
-	// process can serve more than the package holds), but the store's
+	// that most calls cost no database write. A block starts at 16 calls
+	// (or LeaseSize, if smaller) and grows while the app's calls come fast
+	// enough to use one up in less than about 20 ms. Spending stays exact
+	// (no process can serve more than the package holds), but the store's
 	// "used" counts blocks rather than served calls until unserved calls
 	// are given back: after LeaseIdle without calls (default 2 s), on a
 	// new day, and on Close. A crashed process loses the calls it held.

@@ -510,9 +510,10 @@ func spendRace(t *testing.T, stacks []*stack, n gateway.NewApp) {
 	}
 }
 
-// leaseModes are the two ways of spending: one store update per call, and
-// blocks of calls leased by each process.
-var leaseModes = []int64{1, 16}
+// leaseModes are the ways of spending: one store update per call, and
+// blocks of calls leased by each process, fixed at 16 or growing with the
+// traffic up to 256.
+var leaseModes = []int64{1, 16, 256}
 
 func TestSpendNeverOverspendsSQLite(t *testing.T) {
 	for _, lease := range leaseModes {
@@ -810,5 +811,49 @@ func TestLeaseHoldsAtMostItsSize(t *testing.T) {
 	}
 	if got := used(); got != billable.Load() {
 		t.Errorf("after Close the store counts %d, want the %d billable calls", got, billable.Load())
+	}
+}
+
+// TestLeaseFollowsTraffic: calls coming fast make the lease reserve larger
+// blocks, up to LeaseSize; calls coming slowly keep it at 16, so that a
+// quiet app has few of its calls counted ahead of use.
+func TestLeaseFollowsTraffic(t *testing.T) {
+	ctx := context.Background()
+	const size = 256
+	for _, tc := range []struct {
+		name          string
+		step          time.Duration // clock advance per call
+		minHeld, most int64         // calls counted ahead of use, at some point and at most
+	}{
+		{"busy", 0, 129, size},
+		{"quiet", time.Second, 1, 16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var clock atomic.Int64
+			clock.Store(testNow.UnixNano())
+			now := func() time.Time { return time.Unix(0, clock.Load()) }
+			s := newStack(t, openSQLite(t), &gateway.Options{LeaseSize: size, Now: now})
+			app := createApp(t, s.gw, gateway.NewApp{Name: "a", Packages: []gateway.PackageSpec{pkg("cert", 100000)}})
+			code := withAppCode(string(app.AppCodes[0]))
+			var most int64
+			for served := int64(1); served <= 1000; served++ {
+				if a := serve(s.handler, request("POST", "/enterprise/certificate/list", "", code)); a.status != 200 {
+					t.Fatalf("call %d: HTTP %d", served, a.status)
+				}
+				pkgs, err := s.store.Packages(ctx, app.AppID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held := pkgs[0].Used - served
+				if held < 0 || held > tc.most {
+					t.Fatalf("after %d calls the store counts %d: %d held, want 0 to %d", served, pkgs[0].Used, held, tc.most)
+				}
+				most = max(most, held)
+				clock.Add(int64(tc.step))
+			}
+			if most < tc.minHeld {
+				t.Errorf("at most %d calls held, want the lease to reach at least %d", most, tc.minHeld)
+			}
+		})
 	}
 }

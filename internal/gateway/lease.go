@@ -18,18 +18,24 @@ import (
 // moves: it counts a whole block at once, including calls not yet served.
 // Those are given back when the block has been idle for a while, when the
 // day or the package changes, and on Close. A process that dies holding a
-// block loses its unserved calls (at most LeaseSize per app and product).
+// block loses its unserved calls.
+//
+// A lease's block size follows its app's traffic: it starts at
+// leaseFloor calls, doubles while refills come less than leaseGrowBelow
+// apart, and halves when they come more than leaseShrinkAbove apart, never
+// above size (Options.LeaseSize). So a lease holds roughly 20 to 40 ms of
+// its app's calls: a busy app costs a database write every few hundred
+// calls, a quiet one keeps few of its calls out of the store, and a crash
+// loses about what the app would have been served in the next tens of
+// milliseconds, never more than size.
 type leases struct {
 	store Store
 	log   *slog.Logger
-	size  int64
+	size  int64 // the most calls a lease holds
 	idle  time.Duration
 	// recheck is how long a refill may reuse the package the last full
 	// refill chose (see spend); 0 re-reads the packages every time.
 	recheck time.Duration
-	// low is how few calls left make a request top the lease up while the
-	// others go on spending it (see topUp); 0 never does.
-	low int64
 
 	mu sync.Mutex
 	m  map[leaseKey]*lease
@@ -48,6 +54,8 @@ type lease struct {
 	refilling chan struct{}
 
 	// Guarded by leases.mu.
+	size     int64     // calls a refill brings the lease up to
+	refilled time.Time // when the last refill started
 	pkg      int64
 	day      string
 	dayStart time.Time // day's bounds, so that take compares times
@@ -60,13 +68,40 @@ type lease struct {
 	chosenAt time.Time
 }
 
+// Block sizes adapt to traffic (see leases).
+const (
+	leaseFloor       = 16
+	leaseGrowBelow   = 20 * time.Millisecond
+	leaseShrinkAbove = 8 * leaseGrowBelow
+)
+
 func newLeases(store Store, log *slog.Logger, size int64, idle, recheck time.Duration) *leases {
-	// One refill takes about as long as a few calls at full load: an eighth
-	// of the lease (2 of 16) is enough for the rest of the traffic to go on
-	// while it runs, at the price of a write every 14 calls instead of 16.
-	return &leases{store: store, log: log, size: size, idle: idle, recheck: max(recheck, 0), low: size / 8,
+	return &leases{store: store, log: log, size: size, idle: idle, recheck: max(recheck, 0),
 		m: make(map[leaseKey]*lease)}
 }
+
+// startRefillLocked makes the caller l's refiller and sizes the block the
+// refill brings in from how long ago the last one started. ls.mu is held.
+func (ls *leases) startRefillLocked(l *lease, now time.Time) {
+	l.refilling = make(chan struct{})
+	floor := min(leaseFloor, ls.size)
+	since := now.Sub(l.refilled)
+	switch {
+	case l.size == 0:
+		l.size = floor
+	case since < leaseGrowBelow:
+		l.size = min(2*l.size, ls.size)
+	case since > leaseShrinkAbove:
+		l.size = max(l.size/2, floor)
+	}
+	l.refilled = now
+}
+
+// low is how few calls left make a request top l up while the others go
+// on spending it (see topUp). One refill takes about as long as a few
+// calls at full load: an eighth of the block is enough for the rest of the
+// traffic to go on while it runs. ls.mu is held.
+func (l *lease) low() int64 { return l.size / 8 }
 
 // rechoose makes every lease choose its package again at its next refill:
 // packages changed (a top-up may expire before the one being spent).
@@ -101,10 +136,10 @@ func (ls *leases) getTake(k leaseKey, now time.Time) (*lease, Charge, bool, chan
 		ls.m[k] = l
 	}
 	if c, ok := ls.takeLocked(l, now); ok {
-		if l.left <= ls.low && l.refilling == nil && !l.chosenAt.IsZero() && now.Sub(l.chosenAt) < ls.recheck {
+		if l.left <= l.low() && l.refilling == nil && !l.chosenAt.IsZero() && now.Sub(l.chosenAt) < ls.recheck {
 			// Running low: this request tops the lease up (topUp)
 			// while the others spend what is left.
-			l.refilling = make(chan struct{})
+			ls.startRefillLocked(l, now)
 			c.topUp = true
 		}
 		return l, c, true, nil
@@ -112,7 +147,7 @@ func (ls *leases) getTake(k leaseKey, now time.Time) (*lease, Charge, bool, chan
 	if l.refilling != nil {
 		return l, Charge{}, false, l.refilling
 	}
-	l.refilling = make(chan struct{})
+	ls.startRefillLocked(l, now)
 	return l, Charge{}, false, nil
 }
 
@@ -162,10 +197,10 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 	// package added meanwhile by this process resets the choice
 	// (rechoose); one added by another process is seen within recheck.
 	ls.mu.Lock()
-	pkg, chosen, expires := l.pkg, l.chosenAt, l.expires
+	pkg, chosen, expires, size := l.pkg, l.chosenAt, l.expires, l.size
 	ls.mu.Unlock()
 	if pkg != 0 && !chosen.IsZero() && now.Sub(chosen) < ls.recheck && now.Before(expires) {
-		c, err := ls.store.Take(ctx, pkg, ls.size, now)
+		c, err := ls.store.Take(ctx, pkg, size, now)
 		if err == nil {
 			ls.mu.Lock()
 			back := ls.installLocked(l, c, 1, now)
@@ -194,7 +229,7 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 				p = q
 			}
 		}
-		n := min(ls.size, p.Remaining())
+		n := min(size, p.Remaining())
 		if p.DailyCap > 0 {
 			n = min(n, p.DailyCap-p.UsedOn(Day(now)))
 		}
@@ -215,8 +250,8 @@ func (ls *leases) spend(ctx context.Context, appID, product string, now time.Tim
 	return Charge{}, ErrExhausted
 }
 
-// topUp adds to a lease running low as many calls of its package as it
-// has served (so it never holds more than size), while other requests go on
+// topUp adds to a lease running low as many calls of its package as bring
+// it to its block size, while other requests go on
 // spending the rest; the caller made itself the refiller (l.refilling). On
 // any failure the lease is left to run dry, and the next refill, which
 // chooses the package again, reports it.
@@ -224,7 +259,7 @@ func (ls *leases) topUp(ctx context.Context, l *lease, now time.Time) {
 	l.refill.Lock()
 	defer ls.endRefill(l)
 	ls.mu.Lock()
-	pkg, n := l.pkg, ls.size-l.left
+	pkg, n := l.pkg, l.size-l.left
 	ls.mu.Unlock()
 	if n <= 0 {
 		return
@@ -245,8 +280,8 @@ func (ls *leases) topUp(ctx context.Context, l *lease, now time.Time) {
 // installLocked makes the block c, just taken from the store, the lease's
 // content, served of it already counted out. Calls refunded into the lease
 // since it was last given back stay if they are of the same package and
-// day, up to size; what it must not hold is returned, to be given back to
-// the store. ls.mu is held.
+// day, up to its block size; what it must not hold is returned, to be
+// given back to the store. ls.mu is held.
 func (ls *leases) installLocked(l *lease, c Charge, served int64, now time.Time) (back Charge) {
 	left := c.N - served
 	if l.left > 0 {
@@ -256,9 +291,9 @@ func (ls *leases) installLocked(l *lease, c Charge, served int64, now time.Time)
 			back = Charge{PackageID: l.pkg, Day: l.day, N: l.left}
 		}
 	}
-	if left > ls.size { // then back is empty: the same package and day
-		back = Charge{PackageID: c.PackageID, Day: c.Day, N: left - ls.size}
-		left = ls.size
+	if left > l.size { // then back is empty: the same package and day
+		back = Charge{PackageID: c.PackageID, Day: c.Day, N: left - l.size}
+		left = l.size
 	}
 	if c.Day != l.day || l.dayStart.IsZero() {
 		l.dayStart, l.dayEnd = dayBounds(c.Day)
@@ -292,7 +327,7 @@ func (ls *leases) giveBackCharge(ctx context.Context, c Charge) error {
 func (ls *leases) refund(ctx context.Context, appID, product string, c Charge) error {
 	ls.mu.Lock()
 	l := ls.m[leaseKey{appID, product}]
-	if l != nil && l.pkg == c.PackageID && l.day == c.Day && l.left < ls.size {
+	if l != nil && l.pkg == c.PackageID && l.day == c.Day && l.left < l.size {
 		l.left++
 		ls.mu.Unlock()
 		return nil
