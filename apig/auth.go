@@ -35,11 +35,24 @@ func ParseAuthorization(header string) (Auth, error) {
 	if alg != Algorithm {
 		return Auth{}, fmt.Errorf("%w: algorithm is not %s", ErrMalformed, Algorithm)
 	}
-	parts := strings.Split(rest, ",")
+	// The comma-separated fields, counted past three without keeping them.
+	var parts [3]string
+	n := 0
+	for {
+		part, tail, more := strings.Cut(rest, ",")
+		if n < len(parts) {
+			parts[n] = part
+		}
+		n++
+		if !more {
+			break
+		}
+		rest = tail
+	}
 	var vals [3]string
 	for i, prefix := range [...]string{"Access=", "SignedHeaders=", "Signature="} {
 		v, ok := "", false
-		if i < len(parts) {
+		if i < n {
 			v, ok = strings.CutPrefix(strings.TrimSpace(parts[i]), prefix)
 		}
 		if !ok || v == "" {
@@ -50,7 +63,7 @@ func ParseAuthorization(header string) (Auth, error) {
 		}
 		vals[i] = v
 	}
-	if len(parts) != 3 {
+	if n != len(parts) {
 		return Auth{}, fmt.Errorf("%w: Authorization has fields after Signature", ErrMalformed)
 	}
 	if strings.ContainsAny(vals[0], " \t") {
@@ -80,13 +93,16 @@ func parseSignedHeaders(v string) ([]string, error) {
 // validToken reports whether s is an HTTP header field name (RFC 9110 token).
 func validToken(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) || strings.IndexByte("!#$%&'*+^`|", c) >= 0 {
-			continue
+		if !tokenByte(s[i]) {
+			return false
 		}
-		return false
 	}
 	return true
+}
+
+// tokenByte reports whether c may appear in an HTTP token.
+func tokenByte(c byte) bool {
+	return unreserved(c) || strings.IndexByte("!#$%&'*+^`|", c) >= 0
 }
 
 func validSignature(s string) bool {

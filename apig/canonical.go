@@ -13,11 +13,16 @@ import (
 // and a "/" appended when missing. Dot segments are kept, as the official
 // SDKs keep them.
 func CanonicalURI(rawPath string) (string, error) {
+	b, err := appendCanonicalURI(make([]byte, 0, len(rawPath)+16), rawPath)
+	return string(b), err
+}
+
+func appendCanonicalURI(b []byte, rawPath string) ([]byte, error) {
 	dec, err := unescape(rawPath)
 	if err != nil {
-		return "", fmt.Errorf("%w: path: %v", ErrMalformed, err)
+		return b, fmt.Errorf("%w: path: %v", ErrMalformed, err)
 	}
-	b := make([]byte, 0, len(dec)+16)
+	start := len(b)
 	for i := 0; i < len(dec); i++ {
 		c := dec[i]
 		if c == '/' {
@@ -26,10 +31,10 @@ func CanonicalURI(rawPath string) (string, error) {
 		}
 		b = appendEscaped(b, c)
 	}
-	if len(b) == 0 || b[len(b)-1] != '/' {
+	if len(b) == start || b[len(b)-1] != '/' {
 		b = append(b, '/')
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // CanonicalQuery returns the canonical form of a raw query string: pairs split
@@ -44,10 +49,17 @@ func CanonicalQuery(rawQuery string) (string, error) {
 type param struct{ name, value string }
 
 func canonicalQuery(rawQuery string, plusAsSpace bool) (string, error) {
+	b, err := appendCanonicalQuery(make([]byte, 0, len(rawQuery)+16), rawQuery, plusAsSpace)
+	return string(b), err
+}
+
+func appendCanonicalQuery(b []byte, rawQuery string, plusAsSpace bool) ([]byte, error) {
 	if rawQuery == "" {
-		return "", nil
+		return b, nil
 	}
-	ps := make([]param, 0, strings.Count(rawQuery, "&")+1)
+	// Most queries have a few parameters: sort them on the stack.
+	var small [8]param
+	ps := small[:0]
 	for piece := range strings.SplitSeq(rawQuery, "&") {
 		if piece == "" {
 			continue
@@ -59,11 +71,11 @@ func canonicalQuery(rawQuery string, plusAsSpace bool) (string, error) {
 		}
 		n, err := unescape(name)
 		if err != nil {
-			return "", fmt.Errorf("%w: query: %v", ErrMalformed, err)
+			return b, fmt.Errorf("%w: query: %v", ErrMalformed, err)
 		}
 		v, err := unescape(value)
 		if err != nil {
-			return "", fmt.Errorf("%w: query: %v", ErrMalformed, err)
+			return b, fmt.Errorf("%w: query: %v", ErrMalformed, err)
 		}
 		ps = append(ps, param{n, v})
 	}
@@ -73,7 +85,6 @@ func canonicalQuery(rawQuery string, plusAsSpace bool) (string, error) {
 		}
 		return strings.Compare(a.value, b.value)
 	})
-	b := make([]byte, 0, len(rawQuery)+16)
 	for i, p := range ps {
 		if i > 0 {
 			b = append(b, '&')
@@ -82,7 +93,7 @@ func canonicalQuery(rawQuery string, plusAsSpace bool) (string, error) {
 		b = append(b, '=')
 		b = appendEscapedString(b, p.value)
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // CanonicalHeaders returns the canonical header block for the signed header
@@ -92,20 +103,24 @@ func canonicalQuery(rawQuery string, plusAsSpace bool) (string, error) {
 // it out of the header map. A signed header absent from the request is an
 // error (ErrMalformed).
 func CanonicalHeaders(h http.Header, host string, signed []string) (string, error) {
-	var b strings.Builder
+	b, err := appendCanonicalHeaders(nil, h, host, signed)
+	return string(b), err
+}
+
+func appendCanonicalHeaders(b []byte, h http.Header, host string, signed []string) ([]byte, error) {
 	for _, name := range signed {
 		if name == "host" {
 			if host == "" {
-				return "", fmt.Errorf("%w: signed header host is missing", ErrMalformed)
+				return b, fmt.Errorf("%w: signed header host is missing", ErrMalformed)
 			}
-			b.WriteString("host:")
-			b.WriteString(strings.TrimSpace(host))
-			b.WriteByte('\n')
+			b = append(b, "host:"...)
+			b = append(b, strings.TrimSpace(host)...)
+			b = append(b, '\n')
 			continue
 		}
-		vs := h.Values(name)
+		vs := headerValues(h, name)
 		if len(vs) == 0 {
-			return "", fmt.Errorf("%w: signed header %s is missing", ErrMalformed, name)
+			return b, fmt.Errorf("%w: signed header %s is missing", ErrMalformed, name)
 		}
 		if len(vs) > 1 {
 			trimmed := make([]string, len(vs))
@@ -116,13 +131,40 @@ func CanonicalHeaders(h http.Header, host string, signed []string) (string, erro
 			vs = trimmed
 		}
 		for _, v := range vs {
-			b.WriteString(name)
-			b.WriteByte(':')
-			b.WriteString(strings.TrimSpace(v))
-			b.WriteByte('\n')
+			b = append(b, name...)
+			b = append(b, ':')
+			b = append(b, strings.TrimSpace(v)...)
+			b = append(b, '\n')
 		}
 	}
-	return b.String(), nil
+	return b, nil
+}
+
+// headerValues is h.Values(name) for a lower-case name without allocating
+// its canonical form: the key is built on the stack (a map index by
+// string(bytes) does not allocate).
+func headerValues(h http.Header, name string) []string {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return h.Values(name)
+	}
+	k := buf[:len(name)]
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !tokenByte(c) {
+			return h.Values(name) // textproto leaves such keys alone
+		}
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		k[i] = c
+		upper = c == '-'
+	}
+	return h[string(k)]
 }
 
 // CanonicalRequest assembles the canonical request from its parts: the
@@ -130,42 +172,52 @@ func CanonicalHeaders(h http.Header, host string, signed []string) (string, erro
 // request line), the headers, the Host value, the signed header names and
 // the payload hash.
 func CanonicalRequest(method, target string, h http.Header, host string, signed []string, payloadHash string) (string, error) {
-	return canonicalRequest(method, target, h, host, signed, payloadHash, false)
+	b, err := AppendCanonicalRequest(make([]byte, 0, 256), method, target, h, host, signed, payloadHash)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// AppendCanonicalRequest is CanonicalRequest appending to dst: a verifier
+// that hashes the canonical request can reuse one buffer for every request.
+func AppendCanonicalRequest(dst []byte, method, target string, h http.Header, host string, signed []string, payloadHash string) ([]byte, error) {
+	return appendCanonicalRequest(dst, method, target, h, host, signed, payloadHash, false)
 }
 
 func canonicalRequest(method, target string, h http.Header, host string, signed []string, payloadHash string, plusAsSpace bool) (string, error) {
+	b, err := appendCanonicalRequest(make([]byte, 0, 256), method, target, h, host, signed, payloadHash, plusAsSpace)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func appendCanonicalRequest(b []byte, method, target string, h http.Header, host string, signed []string, payloadHash string, plusAsSpace bool) ([]byte, error) {
 	path, query, _ := strings.Cut(target, "?")
-	uri, err := CanonicalURI(path)
+	b = append(b, method...)
+	b = append(b, '\n')
+	b, err := appendCanonicalURI(b, path)
 	if err != nil {
-		return "", err
+		return b, err
 	}
-	q, err := canonicalQuery(query, plusAsSpace)
-	if err != nil {
-		return "", err
+	b = append(b, '\n')
+	if b, err = appendCanonicalQuery(b, query, plusAsSpace); err != nil {
+		return b, err
 	}
-	hs, err := CanonicalHeaders(h, host, signed)
-	if err != nil {
-		return "", err
+	b = append(b, '\n')
+	if b, err = appendCanonicalHeaders(b, h, host, signed); err != nil {
+		return b, err
 	}
-	var b strings.Builder
-	b.Grow(len(method) + len(uri) + len(q) + len(hs) + 16*len(signed) + len(payloadHash) + 8)
-	b.WriteString(method)
-	b.WriteByte('\n')
-	b.WriteString(uri)
-	b.WriteByte('\n')
-	b.WriteString(q)
-	b.WriteByte('\n')
-	b.WriteString(hs)
-	b.WriteByte('\n')
+	b = append(b, '\n')
 	for i, n := range signed {
 		if i > 0 {
-			b.WriteByte(';')
+			b = append(b, ';')
 		}
-		b.WriteString(n)
+		b = append(b, n...)
 	}
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String(), nil
+	b = append(b, '\n')
+	return append(b, payloadHash...), nil
 }
 
 // RequestTarget returns the raw path and query of r as on the request line,

@@ -11,7 +11,7 @@
 #   DURATION=15s        wrk run per mode and round (after a 3 s warm-up)
 #   ROUNDS=3            off/on alternations
 #   MODES="appcode apig qcc"
-#   LEASES="16"         serve --spend-lease values to measure with the gateway on
+#   LEASES="256"        serve --spend-lease values to measure with the gateway on
 #   THREADS=2 CONNS=32  wrk threads and connections
 #   MODELS=./models     vision models (serve loads them)
 #   WORK=$(mktemp -d)   scratch directory;  KEEP=1 keeps it
@@ -20,7 +20,7 @@ set -euo pipefail
 DURATION=${DURATION:-15s}
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-appcode apig qcc}
-LEASES=${LEASES:-16}
+LEASES=${LEASES:-256}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
 MODELS=${MODELS:-./models}

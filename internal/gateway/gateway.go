@@ -207,9 +207,10 @@ func (g *Gateway) Middleware(product string) func(http.Handler) http.Handler {
 type caller struct {
 	app    App
 	secret Secret
-	// macs holds HMAC-SHA256 hashers keyed with secret: keying one costs
+	// verifiers holds *verifier, HMAC-SHA256 hashers keyed with secret
+	// and canonical-request buffers: keying a hasher costs
 	// more than the signature it checks.
-	macs sync.Pool
+	verifiers sync.Pool
 }
 
 // isQCC reports a 企查查 route, whose refusals are in-band.
@@ -576,7 +577,7 @@ func (g *Gateway) newCaller(app App) (*caller, error) {
 		return nil, err
 	}
 	c := &caller{app: app, secret: secret}
-	c.macs.New = func() any { return hmac.New(sha256.New, []byte(secret)) }
+	c.verifiers.New = func() any { return &verifier{mac: hmac.New(sha256.New, []byte(secret))} }
 	return c, nil
 }
 

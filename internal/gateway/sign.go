@@ -64,25 +64,35 @@ func (c *caller) verifySignature(r *http.Request, body []byte, a apig.Auth, now 
 	if host == "" && r.URL != nil {
 		host = r.URL.Host
 	}
-	cr, err := apig.CanonicalRequest(r.Method, apig.RequestTarget(r), r.Header, host, a.SignedHeaders, payload)
+	v := c.verifiers.Get().(*verifier)
+	defer c.verifiers.Put(v)
+	cr, err := apig.AppendCanonicalRequest(v.cr[:0], r.Method, apig.RequestTarget(r), r.Header, host, a.SignedHeaders, payload)
 	if err != nil {
 		return false, false
 	}
+	crSum := sha256.Sum256(cr)
+	if cap(cr) <= 16<<10 { // keep no buffer a huge request grew
+		v.cr = cr
+	}
 	// The string to sign, fed to the HMAC piece by piece.
-	crSum := sha256.Sum256([]byte(cr))
 	var buf [len(apig.Algorithm) + 1 + 32 + 1 + 2*sha256.Size]byte
 	b := append(buf[:0], apig.Algorithm...)
 	b = append(b, '\n')
 	b = append(b, date...)
 	b = append(b, '\n')
 	b = hex.AppendEncode(b, crSum[:])
-	m := c.macs.Get().(hash.Hash)
-	m.Reset()
-	m.Write(b)
+	v.mac.Reset()
+	v.mac.Write(b)
 	var got [sha256.Size]byte
-	m.Sum(got[:0])
-	c.macs.Put(m)
+	v.mac.Sum(got[:0])
 	return unsigned, hmac.Equal(got[:], want[:])
+}
+
+// verifier is what checking one signature needs of an app: its keyed
+// HMAC and a buffer for the canonical request, reused across requests.
+type verifier struct {
+	mac hash.Hash
+	cr  []byte
 }
 
 // verifyToken is the accepting path of apig.VerifyQCC without its
