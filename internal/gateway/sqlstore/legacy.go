@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // LegacyFileName is the certificate store's SQLite file, where versions
@@ -74,11 +75,13 @@ func moveLegacy(ctx context.Context, dataDir string) error {
 		os.Remove(moving)
 		return fmt.Errorf("move gateway tables from %s: %w", legacy, err)
 	}
-	// Tables first: an index goes with its table.
-	for _, o := range objs {
-		if o.kind == "table" {
-			if _, err := tx.ExecContext(ctx, `DROP TABLE "`+o.name+`"`); err != nil {
-				return fmt.Errorf("move gateway tables: drop %s from %s: %w", o.name, legacy, err)
+	// Views before the tables they read; an index goes with its table.
+	for _, kind := range []string{"view", "table"} {
+		for _, o := range objs {
+			if o.kind == kind {
+				if _, err := tx.ExecContext(ctx, `DROP `+strings.ToUpper(kind)+` "`+o.name+`"`); err != nil {
+					return fmt.Errorf("move gateway tables: drop %s from %s: %w", o.name, legacy, err)
+				}
 			}
 		}
 	}
@@ -98,12 +101,12 @@ func exists(path string) bool {
 
 type schemaObject struct{ kind, name, sql string }
 
-// legacyObjects lists the gateway's tables and indexes in zheng.db, tables
-// first, none when it has none.
+// legacyObjects lists the gateway's tables, indexes and views in zheng.db,
+// tables first and views last, none when it has none.
 func legacyObjects(ctx context.Context, tx *sql.Tx) ([]schemaObject, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_master
-WHERE type IN ('table', 'index') AND name LIKE 'gw\_%' ESCAPE '\' AND sql IS NOT NULL
-ORDER BY type = 'index', rowid`)
+WHERE type IN ('table', 'index', 'view') AND name LIKE 'gw\_%' ESCAPE '\' AND sql IS NOT NULL
+ORDER BY type = 'view', type = 'index', rowid`)
 	if err != nil {
 		return nil, err
 	}

@@ -13,15 +13,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -44,12 +43,7 @@ type Store struct {
 	q        queries
 	// Statements of the per-request path, prepared once: SQLite would
 	// otherwise compile them on every call.
-	spendStmt, refundStmt, takeStmt, byKeyStmt, byCodeStmt, pkgsStmt *sql.Stmt
-	// usageStmts[packed][n] inserts n usage rows of one app, product,
-	// route and client,
-	// prepared when first needed.
-	usageMu    sync.Mutex
-	usageStmts [2][usageRowsPerInsert + 1]*sql.Stmt
+	spendStmt, refundStmt, takeStmt, byKeyStmt, byCodeStmt, pkgsStmt, usageStmt *sql.Stmt
 
 	// On SQLite, spends of concurrent requests are grouped into one
 	// transaction (group commit) by spendLoop: the commit, not the
@@ -144,6 +138,7 @@ func (s *Store) init(ctx context.Context) error {
 		{s.r, s.q.appByKey, &s.byKeyStmt},
 		{s.r, s.q.appByCode, &s.byCodeStmt},
 		{s.r, s.q.packages, &s.pkgsStmt},
+		{s.w, s.q.insertUsageBlock, &s.usageStmt},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -177,11 +172,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.loopDone
 	}
-	stmts := []*sql.Stmt{s.spendStmt, s.refundStmt, s.takeStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt}
-	s.usageMu.Lock()
-	stmts = append(stmts, s.usageStmts[0][:]...)
-	stmts = append(stmts, s.usageStmts[1][:]...)
-	s.usageMu.Unlock()
+	stmts := []*sql.Stmt{s.spendStmt, s.refundStmt, s.takeStmt, s.byKeyStmt, s.byCodeStmt, s.pkgsStmt, s.usageStmt}
 	for _, stmt := range stmts {
 		if stmt != nil {
 			stmt.Close()
@@ -196,9 +187,15 @@ func (s *Store) Close() error {
 	return err
 }
 
+// migration is one step of the schema, in SQLite's and PostgreSQL's
+// words; {{serial}} stands for an auto-increment primary key.
+type migration struct{ sqlite, postgres string }
+
+func both(sql string) migration { return migration{sql, sql} }
+
 // migrations are applied in order, each once; never edit a published one.
-var migrations = []string{
-	`CREATE TABLE gw_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+var migrations = []migration{
+	both(`CREATE TABLE gw_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE gw_apps (
 	id TEXT PRIMARY KEY,
 	name TEXT NOT NULL,
@@ -242,7 +239,44 @@ CREATE TABLE gw_usage_daily (
 	day TEXT NOT NULL,
 	calls BIGINT NOT NULL,
 	billable BIGINT NOT NULL,
-	PRIMARY KEY (app_id, product, day));`,
+	PRIMARY KEY (app_id, product, day));`),
+	// Usage records move from one row each to one row per block of
+	// records sharing app, product, route and client address, the records
+	// a JSON array of [at, code, billable, latency_us, taskNo]: a row and
+	// its parameters cost far more to insert than the record they carry.
+	// The view gw_usage shows both as the rows they used to be.
+	{
+		sqlite: `ALTER TABLE gw_usage RENAME TO gw_usage_rows;
+CREATE TABLE gw_usage_blocks (
+	id {{serial}},
+	app_id TEXT NOT NULL,
+	product TEXT NOT NULL,
+	route TEXT NOT NULL,
+	client_ip TEXT NOT NULL,
+	first_at BIGINT NOT NULL,
+	last_at BIGINT NOT NULL,
+	records TEXT NOT NULL);
+CREATE VIEW gw_usage AS
+SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage_rows
+UNION ALL
+SELECT r.value ->> 0, b.app_id, b.product, b.route, r.value ->> 1, r.value ->> 2, r.value ->> 3, b.client_ip, r.value ->> 4
+FROM gw_usage_blocks b, json_each(b.records) r`,
+		postgres: `ALTER TABLE gw_usage RENAME TO gw_usage_rows;
+CREATE TABLE gw_usage_blocks (
+	id {{serial}},
+	app_id TEXT NOT NULL,
+	product TEXT NOT NULL,
+	route TEXT NOT NULL,
+	client_ip TEXT NOT NULL,
+	first_at BIGINT NOT NULL,
+	last_at BIGINT NOT NULL,
+	records TEXT NOT NULL);
+CREATE VIEW gw_usage AS
+SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage_rows
+UNION ALL
+SELECT (r ->> 0)::bigint, b.app_id, b.product, b.route, (r ->> 1)::integer, (r ->> 2)::integer, (r ->> 3)::bigint, b.client_ip, r ->> 4
+FROM gw_usage_blocks b CROSS JOIN LATERAL json_array_elements(b.records::json) r`,
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -269,7 +303,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		serial = "BIGSERIAL PRIMARY KEY"
 	}
 	for v := have + 1; v <= len(migrations); v++ {
-		for _, stmt := range strings.Split(migrations[v-1], ";\n") {
+		m := migrations[v-1].sqlite
+		if s.postgres {
+			m = migrations[v-1].postgres
+		}
+		for _, stmt := range strings.Split(m, ";\n") {
 			stmt = strings.ReplaceAll(strings.TrimSpace(stmt), "{{serial}}", serial)
 			if stmt == "" {
 				continue
@@ -292,7 +330,7 @@ type queries struct {
 	appByID, appByKey, appByCode, apps   string
 	setDisabled, setSecret, countCodes   string
 	packages, spend, refund, take        string
-	upsertDaily, daily                   string
+	upsertDaily, daily, insertUsageBlock string
 	insertMeta, selectMeta, upsertMeta   string
 }
 
@@ -332,6 +370,7 @@ WHERE id = ? AND used >= ?`)
 	day_used = CASE WHEN day = ? THEN day_used + ? ELSE ? END, day = ?
 WHERE id = ? AND used + ? <= total AND expires_at > ?
 	AND (daily_cap = 0 OR (CASE WHEN day = ? THEN day_used ELSE 0 END) + ? <= daily_cap)`)
+	q.insertUsageBlock = q.rebind(`INSERT INTO gw_usage_blocks (app_id, product, route, client_ip, first_at, last_at, records) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	q.upsertDaily = q.rebind(`INSERT INTO gw_usage_daily (app_id, product, day, calls, billable) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + excluded.calls, billable = gw_usage_daily.billable + excluded.billable`)
 	q.daily = q.rebind(`SELECT app_id, product, day, calls, billable FROM gw_usage_daily WHERE app_id = ? AND day >= ? AND day <= ? ORDER BY day, product`)
@@ -339,71 +378,6 @@ ON CONFLICT (app_id, product, day) DO UPDATE SET calls = gw_usage_daily.calls + 
 	q.selectMeta = q.rebind(`SELECT v FROM gw_meta WHERE k = ?`)
 	q.upsertMeta = q.rebind(`INSERT INTO gw_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`)
 	return q
-}
-
-// usageRowsPerInsert is the most rows one INSERT into gw_usage carries.
-const usageRowsPerInsert = 64
-
-// insertUsageRows returns the INSERT of n usage rows sharing their app,
-// product, route and client address, which are bound once instead of per
-// row: binding parameters, not storing rows, is most of the cost of a batch
-// on SQLite (the driver locks the connection per parameter). With packed,
-// each row's code, billable and latency come in one parameter (packUsage).
-// (Numbered parameters would say the same more simply but cost more to
-// bind than they save.)
-func (q queries) insertUsageRows(n int, packed bool) string {
-	row := "(?, ?, ?, ?, ?)"
-	cols := "column1, column2, column3, column4, column5"
-	if packed {
-		row = "(?, ?, ?)"
-		cols = "column1, ((column2 >> 1) & 4294967295) - 2147483648, column2 & 1, column2 >> 33, column3"
-	}
-	if q.postgres {
-		// VALUES alone would type the parameters as text.
-		row = "(?::bigint, ?::integer, ?::integer, ?::bigint, ?::text)"
-		if packed {
-			row = "(?::bigint, ?::bigint, ?::text)"
-		}
-	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO gw_usage (app_id, product, route, client_ip, at, code, billable, latency_us, task_no)
-SELECT ?, ?, ?, ?, ` + cols + ` FROM (VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(row)
-	}
-	b.WriteString(") AS v")
-	return q.rebind(b.String())
-}
-
-// usageStmt returns the prepared insert of n usage rows.
-func (s *Store) usageStmt(ctx context.Context, n int, packed bool) (*sql.Stmt, error) {
-	s.usageMu.Lock()
-	defer s.usageMu.Unlock()
-	p := &s.usageStmts[b2i(packed)][n]
-	if *p != nil {
-		return *p, nil
-	}
-	st, err := s.w.PrepareContext(ctx, s.q.insertUsageRows(n, packed))
-	if err != nil {
-		return nil, err
-	}
-	*p = st
-	return st, nil
-}
-
-// packUsage packs a record's code, billable and latency into one integer
-// (latency_us << 33 | (code + 2^31) << 1 | billable), which insertUsageRows
-// unpacks in SQL; ok is false when they do not fit (a latency of 2^30 µs,
-// about 18 minutes, or more).
-func packUsage(u *gateway.Usage) (int64, bool) {
-	lat := u.Latency.Microseconds()
-	if lat < 0 || lat >= 1<<30 || u.Code < math.MinInt32 || u.Code > math.MaxInt32 {
-		return 0, false
-	}
-	return lat<<33 | int64(u.Code+1<<31)<<1 | int64(b2i(u.Billable)), true
 }
 
 // rebind turns ? placeholders into PostgreSQL's $n.
@@ -744,47 +718,60 @@ func (s *Store) Take(ctx context.Context, packageID, n int64, now time.Time) (ga
 
 type dayKey struct{ app, product, day string }
 
-// WriteUsage implements gateway.Store: one transaction per batch.
+// usageBlockRecords is the most records one gw_usage_blocks row carries.
+const usageBlockRecords = 1024
+
+// WriteUsage implements gateway.Store: one transaction per batch, one
+// gw_usage_blocks row per run of records sharing app, product, route and
+// client address.
 func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	ctx = s.local(ctx)
-	// Multi-row inserts of rows sharing app, product, route and client: per
-	// statement and per parameter overhead, not the rows, is most of the
-	// cost of a batch. Rows are grouped without reordering recs, into
-	// chunks whose statements are prepared before the transaction takes
-	// SQLite's only writing connection.
+	// Group without reordering the records of a group, and encode the
+	// blocks before the transaction takes SQLite's only writing connection.
 	order := make([]int32, len(recs))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	packable := make([]bool, len(recs))
-	for i := range recs {
-		_, packable[i] = packUsage(&recs[i])
-	}
 	slices.SortStableFunc(order, func(a, b int32) int {
 		x, y := &recs[a], &recs[b]
 		return cmp.Or(strings.Compare(x.AppID, y.AppID), strings.Compare(x.Product, y.Product),
-			strings.Compare(x.Route, y.Route), strings.Compare(x.ClientIP, y.ClientIP),
-			b2i(packable[b])-b2i(packable[a]))
+			strings.Compare(x.Route, y.Route), strings.Compare(x.ClientIP, y.ClientIP))
 	})
-	var chunks [][]int32
+	type block struct {
+		first           *gateway.Usage
+		firstAt, lastAt int64
+		records         string
+	}
+	var (
+		blocks []block
+		buf    []byte
+	)
 	for start := 0; start < len(order); {
 		first := &recs[order[start]]
 		end := start + 1
-		for end < len(order) && end-start < usageRowsPerInsert {
+		for end < len(order) && end-start < usageBlockRecords {
 			u := &recs[order[end]]
-			if u.AppID != first.AppID || u.Product != first.Product || u.Route != first.Route || u.ClientIP != first.ClientIP ||
-				packable[order[end]] != packable[order[start]] {
+			if u.AppID != first.AppID || u.Product != first.Product || u.Route != first.Route || u.ClientIP != first.ClientIP {
 				break
 			}
 			end++
 		}
-		if _, err := s.usageStmt(ctx, end-start, packable[order[start]]); err != nil {
-			return fmt.Errorf("insert usage: %w", err)
+		blk := block{first: first, firstAt: first.At.UnixMilli(), lastAt: first.At.UnixMilli()}
+		buf = append(buf[:0], '[')
+		for k, i := range order[start:end] {
+			u := &recs[i]
+			at := u.At.UnixMilli()
+			blk.firstAt, blk.lastAt = min(blk.firstAt, at), max(blk.lastAt, at)
+			if k > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendUsageRecord(buf, u, at)
 		}
-		chunks = append(chunks, order[start:end])
+		blk.records = string(append(buf, ']'))
+		blocks = append(blocks, blk)
 		start = end
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -792,21 +779,9 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 		return err
 	}
 	defer tx.Rollback()
-	args := make([]any, 0, 4+usageRowsPerInsert*5)
-	for _, chunk := range chunks {
-		first := &recs[chunk[0]]
-		packed := packable[chunk[0]]
-		args = append(args[:0], first.AppID, first.Product, first.Route, first.ClientIP)
-		for _, i := range chunk {
-			u := &recs[i]
-			if p, _ := packUsage(u); packed {
-				args = append(args, u.At.UnixMilli(), p, u.TaskNo)
-			} else {
-				args = append(args, u.At.UnixMilli(), u.Code, b2i(u.Billable), u.Latency.Microseconds(), u.TaskNo)
-			}
-		}
-		stmt, _ := s.usageStmt(ctx, len(chunk), packed) // prepared above
-		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
+	stmt := tx.StmtContext(ctx, s.usageStmt)
+	for _, b := range blocks {
+		if _, err := stmt.ExecContext(ctx, b.first.AppID, b.first.Product, b.first.Route, b.first.ClientIP, b.firstAt, b.lastAt, b.records); err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}
 	}
@@ -841,6 +816,38 @@ func (s *Store) WriteUsage(ctx context.Context, recs []gateway.Usage) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// appendUsageRecord appends u as the JSON array [at, code, billable,
+// latency_us, taskNo] that gw_usage_blocks.records holds.
+func appendUsageRecord(b []byte, u *gateway.Usage, at int64) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, at, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(u.Code), 10)
+	b = append(b, ',', '0'+byte(b2i(u.Billable)), ',')
+	b = strconv.AppendInt(b, u.Latency.Microseconds(), 10)
+	b = append(b, ',')
+	b = appendJSONString(b, u.TaskNo)
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as PostgreSQL would refuse it.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&15])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // DailyUsage implements gateway.Store.

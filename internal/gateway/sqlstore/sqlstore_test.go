@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -163,8 +164,8 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		if fmt.Sprint(got) != fmt.Sprintf("[{a cert %s 4 2} {a cert %s 1 1}]", day, gateway.Day(now.Add(24*time.Hour))) {
 			t.Errorf("DailyUsage = %v", got)
 		}
-		// A batch larger than one multi-row INSERT.
-		big := make([]gateway.Usage, 2*usageRowsPerInsert+3)
+		// A batch larger than one block.
+		big := make([]gateway.Usage, 2*usageBlockRecords+3)
 		for i := range big {
 			big[i] = gateway.Usage{At: now, AppID: "b", Product: "idphoto", Route: "r", Code: 200, Billable: i%2 == 0, TaskNo: fmt.Sprint(i)}
 		}
@@ -182,13 +183,17 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		// Interleaved apps, products and routes: every row keeps its own
 		// values whatever the grouping of the inserts.
 		var mixed []gateway.Usage
-		for i := range 3*usageRowsPerInsert + 5 {
+		for i := range 3*usageBlockRecords + 5 {
 			mixed = append(mixed, gateway.Usage{At: now.Add(time.Duration(i) * time.Millisecond),
 				AppID: fmt.Sprint("m", i%3), Product: fmt.Sprint("p", i%2), Route: fmt.Sprint("r", i%5),
 				Code: 200 + i%7, Billable: i%3 == 0, Latency: time.Duration(i) * time.Microsecond,
 				ClientIP: fmt.Sprint("10.0.0.", i%11), TaskNo: fmt.Sprintf("t%04d", i)})
 		}
-		// Codes and latencies at the edges of packUsage, and beyond.
+		// Task numbers JSON must escape survive the records' encoding.
+		for i, odd := range []string{`"quoted"`, `back\slash`, "tab\tnew\nline\x01", "华为"} {
+			mixed[3*i+1].TaskNo = fmt.Sprintf("t%04d", 3*i+1) + odd
+		}
+		// Codes and latencies at the edges of int32, and beyond.
 		for i, edge := range []struct {
 			code    int
 			latency time.Duration
@@ -248,6 +253,25 @@ func suite(t *testing.T, open func(t *testing.T) *Store) {
 		}
 	})
 
+	t.Run("usage rows from before blocks", func(t *testing.T) {
+		// Records stored one row each (schema version 1) read through the
+		// gw_usage view beside the blocks written since.
+		st := open(t)
+		if _, err := st.w.Exec(st.q.rebind(`INSERT INTO gw_usage_rows (at, app_id, product, route, code, billable, latency_us, client_ip, task_no)
+VALUES (?, 'old', 'cert', 'r', 201, 0, 5, '10.0.0.1', 't0')`), now.UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.WriteUsage(ctx, []gateway.Usage{{At: now.Add(time.Second), AppID: "old", Product: "cert", Route: "r", Code: 200, Billable: true,
+			Latency: 7 * time.Microsecond, ClientIP: "10.0.0.1", TaskNo: "t1"}}); err != nil {
+			t.Fatal(err)
+		}
+		got := usageRows(t, st, "old")
+		want := fmt.Sprintf("[%d old cert r 201 0 5 10.0.0.1 t0] [%d old cert r 200 1 7 10.0.0.1 t1]", now.UnixMilli(), now.Add(time.Second).UnixMilli())
+		if got != want {
+			t.Errorf("gw_usage of app old = %s, want %s", got, want)
+		}
+	})
+
 	t.Run("meta", func(t *testing.T) {
 		st := open(t)
 		if v, err := st.InitMeta(ctx, "k", "first"); err != nil || v != "first" {
@@ -274,6 +298,68 @@ func TestSQLite(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		return st
 	})
+}
+
+// usageRows renders an app's records in gw_usage, ordered by task number.
+func usageRows(t *testing.T, st *Store, app string) string {
+	rows, err := st.r.Query(st.q.rebind(`SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage WHERE app_id = ? ORDER BY task_no`), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var (
+			at, lat                     int64
+			code, billable              int
+			id, product, route, ip, tno string
+		)
+		if err := rows.Scan(&at, &id, &product, &route, &code, &billable, &lat, &ip, &tno); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint([]any{at, id, product, route, code, billable, lat, ip, tno}))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, " ")
+}
+
+// TestMigrateUsageToBlocks: a store of schema version 1, whose usage
+// records are rows of gw_usage, keeps them readable after Open moves usage
+// to blocks.
+func TestMigrateUsageToBlocks(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(strings.ReplaceAll(migrations[0].sqlite, "{{serial}}", "INTEGER PRIMARY KEY"), ";\n") {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stmt := range []string{
+		`CREATE TABLE gw_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+		`INSERT INTO gw_migrations VALUES (1, 0)`,
+		`INSERT INTO gw_usage (at, app_id, product, route, code, billable, latency_us, client_ip, task_no) VALUES (1000, 'a', 'cert', 'r', 200, 1, 3, '::1', 't0')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	st, err := Open(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.WriteUsage(context.Background(), []gateway.Usage{{At: time.UnixMilli(2000), AppID: "a", Product: "cert", Route: "r", Code: 400, ClientIP: "::1", TaskNo: "t1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := usageRows(t, st, "a"), "[1000 a cert r 200 1 3 ::1 t0] [2000 a cert r 400 0 0 ::1 t1]"; got != want {
+		t.Errorf("gw_usage after the migration = %s, want %s", got, want)
+	}
 }
 
 func TestPostgres(t *testing.T) {
