@@ -50,6 +50,10 @@ type Store struct {
 	// stmts holds the writer's multi-row INSERTs by text: preparing one
 	// of 500 rows costs as much as running it.
 	stmts map[string]*sql.Stmt
+
+	// get reads one certificate, prepared once: compiling it took a
+	// fifth of a detail request's CPU.
+	get *sql.Stmt
 }
 
 // writeCache is the page-cache limit of the writing connection, in KiB.
@@ -89,6 +93,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
+	if s.get, err = db.PrepareContext(ctx, `SELECT r.body FROM cert_ids i JOIN cert_records r ON r.rid = i.rid WHERE i.id_hash = ? AND r.id = ?`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -99,6 +107,7 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
+	s.get.Close()
 	if s.w != nil {
 		s.w.Close()
 		s.w = nil
@@ -283,7 +292,7 @@ func (s *Store) apply(ctx context.Context, v int) error {
 // Get implements cert.Store.
 func (s *Store) Get(ctx context.Context, id string) (cert.Record, error) {
 	var body []byte
-	err := s.db.QueryRowContext(ctx, `SELECT r.body FROM cert_ids i JOIN cert_records r ON r.rid = i.rid WHERE i.id_hash = ? AND r.id = ?`, idHash(id), id).Scan(&body)
+	err := s.get.QueryRowContext(ctx, idHash(id), id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cert.Record{}, fmt.Errorf("id %q: %w", id, cert.ErrNotFound)
 	}
