@@ -246,38 +246,30 @@ CREATE TABLE gw_usage_daily (
 	// its parameters cost far more to insert than the record they carry.
 	// The view gw_usage shows both as the rows they used to be.
 	{
-		sqlite: `ALTER TABLE gw_usage RENAME TO gw_usage_rows;
-CREATE TABLE gw_usage_blocks (
-	id {{serial}},
-	app_id TEXT NOT NULL,
-	product TEXT NOT NULL,
-	route TEXT NOT NULL,
-	client_ip TEXT NOT NULL,
-	first_at BIGINT NOT NULL,
-	last_at BIGINT NOT NULL,
-	records TEXT NOT NULL);
-CREATE VIEW gw_usage AS
-SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage_rows
-UNION ALL
+		sqlite: usageBlocks + `
 SELECT r.value ->> 0, b.app_id, b.product, b.route, r.value ->> 1, r.value ->> 2, r.value ->> 3, b.client_ip, r.value ->> 4
 FROM gw_usage_blocks b, json_each(b.records) r`,
-		postgres: `ALTER TABLE gw_usage RENAME TO gw_usage_rows;
-CREATE TABLE gw_usage_blocks (
-	id {{serial}},
-	app_id TEXT NOT NULL,
-	product TEXT NOT NULL,
-	route TEXT NOT NULL,
-	client_ip TEXT NOT NULL,
-	first_at BIGINT NOT NULL,
-	last_at BIGINT NOT NULL,
-	records TEXT NOT NULL);
-CREATE VIEW gw_usage AS
-SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage_rows
-UNION ALL
+		postgres: usageBlocks + `
 SELECT (r ->> 0)::bigint, b.app_id, b.product, b.route, (r ->> 1)::integer, (r ->> 2)::integer, (r ->> 3)::bigint, b.client_ip, r ->> 4
 FROM gw_usage_blocks b CROSS JOIN LATERAL json_array_elements(b.records::json) r`,
 	},
 }
+
+// usageBlocks is migration 2 up to the part of the view gw_usage that
+// reads the blocks' JSON, which each dialect words its own way.
+const usageBlocks = `ALTER TABLE gw_usage RENAME TO gw_usage_rows;
+CREATE TABLE gw_usage_blocks (
+	id {{serial}},
+	app_id TEXT NOT NULL,
+	product TEXT NOT NULL,
+	route TEXT NOT NULL,
+	client_ip TEXT NOT NULL,
+	first_at BIGINT NOT NULL,
+	last_at BIGINT NOT NULL,
+	records TEXT NOT NULL);
+CREATE VIEW gw_usage AS
+SELECT at, app_id, product, route, code, billable, latency_us, client_ip, task_no FROM gw_usage_rows
+UNION ALL`
 
 func (s *Store) migrate(ctx context.Context) error {
 	tx, err := s.w.BeginTx(ctx, nil)
