@@ -815,18 +815,25 @@ func TestLeaseHoldsAtMostItsSize(t *testing.T) {
 }
 
 // TestLeaseFollowsTraffic: calls coming fast make the lease reserve larger
-// blocks, up to LeaseSize; calls coming slowly keep it at 16, so that a
-// quiet app has few of its calls counted ahead of use.
+// blocks, up to LeaseSize; calls coming slowly keep it at 16, or bring it
+// back there, so that a quiet app has few of its calls counted ahead of use.
 func TestLeaseFollowsTraffic(t *testing.T) {
 	ctx := context.Background()
 	const size = 256
+	type phase struct {
+		calls int64
+		step  time.Duration // clock advance per call
+	}
 	for _, tc := range []struct {
-		name          string
-		step          time.Duration // clock advance per call
-		minHeld, most int64         // calls counted ahead of use, at some point and at most
+		name    string
+		phases  []phase
+		minHeld  int64 // calls counted ahead of use at some point, at least
+		mostHeld int64 // at any point, at most
+		endHeld  int64 // at the end, at most
 	}{
-		{"busy", 0, 129, size},
-		{"quiet", time.Second, 1, 16},
+		{"busy", []phase{{1000, 0}}, 129, size, size},
+		{"quiet", []phase{{1000, time.Second}}, 1, 16, 16},
+		{"busy, then quiet", []phase{{1000, 0}, {600, time.Second}}, 129, size, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var clock atomic.Int64
@@ -835,24 +842,30 @@ func TestLeaseFollowsTraffic(t *testing.T) {
 			s := newStack(t, openSQLite(t), &gateway.Options{LeaseSize: size, Now: now})
 			app := createApp(t, s.gw, gateway.NewApp{Name: "a", Packages: []gateway.PackageSpec{pkg("cert", 100000)}})
 			code := withAppCode(string(app.AppCodes[0]))
-			var most int64
-			for served := int64(1); served <= 1000; served++ {
-				if a := serve(s.handler, request("POST", "/enterprise/certificate/list", "", code)); a.status != 200 {
-					t.Fatalf("call %d: HTTP %d", served, a.status)
+			var served, held, most int64
+			for _, ph := range tc.phases {
+				for range ph.calls {
+					if a := serve(s.handler, request("POST", "/enterprise/certificate/list", "", code)); a.status != 200 {
+						t.Fatalf("call %d: HTTP %d", served+1, a.status)
+					}
+					served++
+					pkgs, err := s.store.Packages(ctx, app.AppID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					held = pkgs[0].Used - served
+					if held < 0 || held > tc.mostHeld {
+						t.Fatalf("after %d calls the store counts %d: %d held, want 0 to %d", served, pkgs[0].Used, held, tc.mostHeld)
+					}
+					most = max(most, held)
+					clock.Add(int64(ph.step))
 				}
-				pkgs, err := s.store.Packages(ctx, app.AppID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				held := pkgs[0].Used - served
-				if held < 0 || held > tc.most {
-					t.Fatalf("after %d calls the store counts %d: %d held, want 0 to %d", served, pkgs[0].Used, held, tc.most)
-				}
-				most = max(most, held)
-				clock.Add(int64(tc.step))
 			}
 			if most < tc.minHeld {
 				t.Errorf("at most %d calls held, want the lease to reach at least %d", most, tc.minHeld)
+			}
+			if held > tc.endHeld {
+				t.Errorf("%d calls held at the end, want at most %d", held, tc.endHeld)
 			}
 		})
 	}
