@@ -825,8 +825,8 @@ func TestLeaseFollowsTraffic(t *testing.T) {
 		step  time.Duration // clock advance per call
 	}
 	for _, tc := range []struct {
-		name    string
-		phases  []phase
+		name     string
+		phases   []phase
 		minHeld  int64 // calls counted ahead of use at some point, at least
 		mostHeld int64 // at any point, at most
 		endHeld  int64 // at the end, at most
