@@ -37,8 +37,8 @@ type usageWriter struct {
 }
 
 // usageTxRecords is the most records written in one transaction (about
-// half a millisecond on SQLite).
-const usageTxRecords = 256
+// half a millisecond on SQLite, where records are stored in blocks).
+const usageTxRecords = 1024
 
 func newUsageWriter(store Store, log *slog.Logger, queue, batch int, every time.Duration) *usageWriter {
 	if queue <= 0 {
