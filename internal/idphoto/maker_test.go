@@ -26,6 +26,26 @@ func encodeJPEG(t testing.TB, img image.Image) []byte {
 	return buf.Bytes()
 }
 
+// makeDecoded makes a photo of p with a default test maker and the given
+// request parameters, and decodes it.
+func makeDecoded(t testing.TB, p portrait, kv ...string) (*Request, *Result, image.Image) {
+	t.Helper()
+	req, err := ParseRequest(params(kv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Image = encodeJPEG(t, p.img)
+	res, err := newTestMaker(t, p, Config{}).Make(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Make: %v", err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(res.Photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req, res, img
+}
+
 func newTestMaker(t testing.TB, p portrait, cfg Config) *Maker {
 	t.Helper()
 	if cfg.Finder == nil {
@@ -74,20 +94,7 @@ func TestMakeFraming(t *testing.T) {
 		{"social security 350dpi spec", synthPortrait(600, 800, 300, 260, 200, 0, true), []string{"spec", "s040"}, 358, 441, 350, [2]float64{10, 20}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newTestMaker(t, tc.p, Config{})
-			req, err := ParseRequest(params(tc.params...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Image = encodeJPEG(t, tc.p.img)
-			res, err := m.Make(context.Background(), req)
-			if err != nil {
-				t.Fatalf("Make: %v", err)
-			}
-			img, err := jpeg.Decode(bytes.NewReader(res.Photo))
-			if err != nil {
-				t.Fatal(err)
-			}
+			req, res, img := makeDecoded(t, tc.p, tc.params...)
 			if b := img.Bounds(); b.Dx() != tc.wantW || b.Dy() != tc.wantH {
 				t.Errorf("size = %dx%d, want %dx%d", b.Dx(), b.Dy(), tc.wantW, tc.wantH)
 			}
@@ -165,20 +172,7 @@ func TestTiltedBodyNotCut(t *testing.T) {
 		{"20° small photo", synthPortrait(260, 350, 130, 120, 100, 20, true)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newTestMaker(t, tc.p, Config{})
-			req, err := ParseRequest(params("spec", "一寸", "bgColor", "blue"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Image = encodeJPEG(t, tc.p.img)
-			res, err := m.Make(context.Background(), req)
-			if err != nil {
-				t.Fatalf("Make: %v", err)
-			}
-			img, err := jpeg.Decode(bytes.NewReader(res.Photo))
-			if err != nil {
-				t.Fatal(err)
-			}
+			req, _, img := makeDecoded(t, tc.p, "spec", "一寸", "bgColor", "blue")
 			bg, _ := ParseBackground(req.BgColor)
 			b := img.Bounds()
 			// The body is 2.6 face heights wide, the output 2.4: both
