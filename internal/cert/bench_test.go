@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/zhengapi/zheng/internal/cert"
-	"github.com/zhengapi/zheng/internal/cert/certgen"
+	"github.com/zhengapi/zheng/internal/cert/certtest"
 )
 
 // loop runs op(0), op(1), … as benchmark b's loop and reports, besides
@@ -26,15 +26,7 @@ func loop(b *testing.B, op func(i int)) {
 // them to a store.
 func benchRecords(b *testing.B, n int) []cert.Record {
 	b.Helper()
-	g := certgen.New(42)
-	recs := make([]cert.Record, n)
-	for i := range recs {
-		recs[i] = g.Next()
-		if err := cert.Prepare(&recs[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return recs
+	return certtest.Prepared(b, 42, n)
 }
 
 // benchNames returns the company names of the records, holders and other

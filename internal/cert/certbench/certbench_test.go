@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/zhengapi/zheng/internal/cert"
-	"github.com/zhengapi/zheng/internal/cert/certgen"
+	"github.com/zhengapi/zheng/internal/cert/certtest"
 	"github.com/zhengapi/zheng/internal/cert/sqlite"
 )
 
@@ -34,14 +34,7 @@ func TestRunFindsStoredTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	g := certgen.New(4)
-	recs := make([]cert.Record, 500)
-	for i := range recs {
-		recs[i] = g.Next()
-		if err := cert.Prepare(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recs := certtest.Prepared(t, 4, 500)
 	if _, err := s.Upsert(ctx, recs); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,21 @@ import (
 	"github.com/zhengapi/zheng/internal/cert/certgen"
 )
 
+// Prepared returns n certificates generated from seed, prepared as an
+// import hands them to a store.
+func Prepared(tb testing.TB, seed uint64, n int) []cert.Record {
+	tb.Helper()
+	g := certgen.New(seed)
+	recs := make([]cert.Record, n)
+	for i := range recs {
+		recs[i] = g.Next()
+		if err := cert.Prepare(&recs[i]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return recs
+}
+
 // BenchSize is how many generated certificates Benchmark stores first.
 const BenchSize = 20000
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/zhengapi/zheng/internal/cert"
-	"github.com/zhengapi/zheng/internal/cert/certgen"
 	"github.com/zhengapi/zheng/internal/cert/certtest"
 )
 
@@ -22,14 +21,7 @@ func TestGramStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	gen := certgen.New(11)
-	recs := make([]cert.Record, 3000)
-	for i := range recs {
-		recs[i] = gen.Next()
-		if err := cert.Prepare(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recs := certtest.Prepared(t, 11, 3000)
 	if _, err := s.Upsert(ctx, recs); err != nil {
 		t.Fatal(err)
 	}

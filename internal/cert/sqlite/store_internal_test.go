@@ -11,20 +11,12 @@ import (
 	"testing"
 
 	"github.com/zhengapi/zheng/internal/cert"
-	"github.com/zhengapi/zheng/internal/cert/certgen"
+	"github.com/zhengapi/zheng/internal/cert/certtest"
 )
 
 func generate(t *testing.T, seed uint64, n int) []cert.Record {
 	t.Helper()
-	gen := certgen.New(seed)
-	recs := make([]cert.Record, n)
-	for i := range recs {
-		recs[i] = gen.Next()
-		if err := cert.Prepare(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return recs
+	return certtest.Prepared(t, seed, n)
 }
 
 func open(t *testing.T, path string) *Store {
