@@ -172,11 +172,7 @@ func headerValues(h http.Header, name string) []string {
 // request line), the headers, the Host value, the signed header names and
 // the payload hash.
 func CanonicalRequest(method, target string, h http.Header, host string, signed []string, payloadHash string) (string, error) {
-	b, err := AppendCanonicalRequest(make([]byte, 0, 256), method, target, h, host, signed, payloadHash)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return canonicalRequest(method, target, h, host, signed, payloadHash, false)
 }
 
 // AppendCanonicalRequest is CanonicalRequest appending to dst: a verifier
